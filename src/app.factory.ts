@@ -1,0 +1,52 @@
+import { INestApplication, LogLevel as NestLogLevel, RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { BootstrapAdmin } from './auth/bootstrap-admin.service';
+import { AppConfig, LogLevel } from './config/app-config';
+import { DatabaseState } from './database/database.module';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
+import { createValidationPipe } from './shared/http/validation.pipe';
+
+const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const levelsFrom = (level: LogLevel): NestLogLevel[] => LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+
+/**
+ * Builds the whole application on a migrated database, ready to listen. Used by main.ts and by
+ * the end-to-end tests, so both run exactly the same HTTP pipeline.
+ */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    logger: levelsFrom(config.logLevel),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: '100kb', strict: true });
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Unit Ledger')
+      .setDescription('Insurance-authorized therapy units that can never be overbooked.')
+      .setVersion('1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+
+  await app.get(DatabaseState).migrate();
+  await app.get(BootstrapAdmin).ensure();
+  return app;
+}

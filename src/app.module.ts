@@ -1,0 +1,59 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { RolesGuard } from './auth/roles.guard';
+import { AuthorizationsModule } from './authorizations/authorizations.module';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { OrganizationsModule } from './organizations/organizations.module';
+import { rateLimitOptions } from './rate-limit/rate-limit.options';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
+import { RetryInterceptor } from './shared/transactions/retry.interceptor';
+import { TransactionsModule } from './shared/transactions/transactions.module';
+import { UsersModule } from './users/users.module';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static register(config: AppConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** `config` is validated and has a database URL (the embedded database's, when none was given). */
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        DatabaseModule,
+        MetricsModule,
+        TransactionsModule,
+        ThrottlerModule.forRoot(
+          rateLimitOptions(config, config.redisUrl ? new ThrottlerStorageRedisService(config.redisUrl) : undefined),
+        ),
+        AuthModule,
+        UsersModule,
+        OrganizationsModule,
+        AuthorizationsModule,
+        HealthModule,
+      ],
+      providers: [
+        // Order matters: who you are, then what your role allows, then your rate limit.
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_INTERCEPTOR, useClass: RetryInterceptor },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from './auth-user';
+import { AuthService } from './auth.service';
+import { CurrentUser, Public } from './decorators';
+import { LoginDto, MeResponse, TokenResponse } from './login.dto';
+import { LoginRateLimited } from '../rate-limit/rate-limit.decorators';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('login')
+  @Public()
+  @LoginRateLimited()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
+  @ApiOkResponse({ type: TokenResponse })
+  login(@Body() body: LoginDto): Promise<TokenResponse> {
+    return this.auth.login(body.email, body.password);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: MeResponse })
+  me(@CurrentUser() user: AuthUser): MeResponse {
+    return { id: user.id, email: user.email, role: user.role, organizationId: user.organizationId };
+  }
+}

@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { UserDirectory } from '../users/user-directory.service';
+import { AccessTokenClaims, AuthUser } from './auth-user';
+import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-secret';
+
+export const JWT_SECRET = Symbol('JWT_SECRET');
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    @Inject(JWT_SECRET) secret: string,
+    private readonly users: UserDirectory,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: secret,
+      // Pinned: `alg: none`, RS256-with-the-secret-as-key and every other algorithm are refused.
+      algorithms: ['HS256'],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      ignoreExpiration: false,
+    });
+  }
+
+  /** Returning null makes the guard answer 401: unknown or deactivated users hold no valid token. */
+  async validate(claims: AccessTokenClaims): Promise<AuthUser | null> {
+    if (typeof claims?.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(claims.sub)) return null;
+    return this.users.findActive(claims.sub);
+  }
+}

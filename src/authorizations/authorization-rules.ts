@@ -1,0 +1,54 @@
+import { AuthorizationNotActiveError, InsufficientUnitsError, OutsideAuthorizationPeriodError, ReservationNotScheduledError, UnitsExceedReservationError } from '../shared/errors/business-errors';
+
+export type EffectiveStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED' | 'EXPIRED' | 'EXHAUSTED';
+export const EFFECTIVE_STATUSES: EffectiveStatus[] = ['PENDING', 'ACTIVE', 'CANCELLED', 'EXPIRED', 'EXHAUSTED'];
+
+export interface UnitCounters {
+  status: 'PENDING' | 'ACTIVE' | 'CANCELLED';
+  totalUnits: number;
+  usedUnits: number;
+  scheduledUnits: number;
+  startDate: string;
+  endDate: string;
+}
+
+export const availableUnits = (a: UnitCounters): number => a.totalUnits - a.usedUnits - a.scheduledUnits;
+
+/** SPEC §3: computed at read time, never stored. Dates compare as YYYY-MM-DD strings. */
+export function effectiveStatus(a: UnitCounters, today: string): EffectiveStatus {
+  if (a.status !== 'ACTIVE') return a.status;
+  if (today > a.endDate) return 'EXPIRED';
+  if (availableUnits(a) === 0) return 'EXHAUSTED';
+  return 'ACTIVE';
+}
+
+/** Reserve: stored status ACTIVE, service date within the period, enough units. */
+export function checkReserve(a: UnitCounters, units: number, serviceDate: string): void {
+  if (a.status !== 'ACTIVE') throw new AuthorizationNotActiveError(a.status);
+  if (serviceDate < a.startDate || serviceDate > a.endDate) {
+    throw new OutsideAuthorizationPeriodError(serviceDate, a.startDate, a.endDate);
+  }
+  const available = availableUnits(a);
+  if (units > available) throw new InsufficientUnitsError(available, units);
+}
+
+export interface ReservationState {
+  status: string;
+  units: number;
+  expiresAt: Date | null;
+}
+
+/** Release and consume need a reservation still SCHEDULED and not past its expiry. */
+export function checkStillScheduled(r: ReservationState, now: Date): void {
+  if (r.status !== 'SCHEDULED') throw new ReservationNotScheduledError(r.status);
+  if (r.expiresAt && r.expiresAt.getTime() <= now.getTime()) throw new ReservationNotScheduledError('EXPIRED');
+}
+
+/** Consume: also the authorization not CANCELLED, and no more units than reserved. Returns the units consumed. */
+export function checkConsume(r: ReservationState, authorizationStatus: string, requested: number | undefined, now: Date): number {
+  checkStillScheduled(r, now);
+  if (authorizationStatus === 'CANCELLED') throw new AuthorizationNotActiveError('CANCELLED');
+  const units = requested ?? r.units;
+  if (units > r.units) throw new UnitsExceedReservationError(units, r.units);
+  return units;
+}

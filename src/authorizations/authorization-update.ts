@@ -1,0 +1,35 @@
+import { ValidationFailedError } from '../shared/errors/api-error';
+import { HasScheduledUnitsError, TotalBelowAllocatedError } from '../shared/errors/business-errors';
+import { AuthorizationRow } from './authorization-sql';
+import { UpdateAuthorizationDto } from './authorization.dto';
+
+export interface PlannedUpdate {
+  columns: Record<string, unknown>;
+  /** Signed change of totalUnits (ledger ADJUST), 0 when unchanged. */
+  adjustBy: number;
+}
+
+/** Decides a PATCH against the current row (pure: SPEC §4 Adjust and the cancellation rule). */
+export function planUpdate(current: AuthorizationRow, dto: UpdateAuthorizationDto): PlannedUpdate {
+  const columns: Record<string, unknown> = {};
+  let adjustBy = 0;
+  if (dto.totalUnits !== undefined && dto.totalUnits !== current.totalUnits) {
+    const allocated = current.usedUnits + current.scheduledUnits;
+    if (dto.totalUnits < allocated) throw new TotalBelowAllocatedError(dto.totalUnits, allocated);
+    columns.total_units = dto.totalUnits;
+    adjustBy = dto.totalUnits - current.totalUnits;
+  }
+  if (dto.endDate !== undefined) {
+    if (dto.endDate < current.startDate) {
+      throw new ValidationFailedError([{ field: 'endDate', message: `endDate must not be before startDate ${current.startDate}` }]);
+    }
+    columns.end_date = dto.endDate;
+  }
+  if (dto.status !== undefined && dto.status !== current.status) {
+    if (dto.status === 'CANCELLED' && current.scheduledUnits > 0) throw new HasScheduledUnitsError(current.scheduledUnits);
+    columns.status = dto.status;
+  }
+  if (dto.notes !== undefined) columns.notes = dto.notes;
+  if (dto.payer !== undefined) columns.payer = dto.payer;
+  return { columns, adjustBy };
+}

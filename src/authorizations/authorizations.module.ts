@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuthorizationsController } from './authorizations.controller';
+import { AuthorizationsService } from './authorizations.service';
+import { ExpirySweeper } from './expiry-sweeper.service';
+import { ReservationsController } from './reservations.controller';
+import { UnitHistoryService } from './unit-history.service';
+import { UnitOperationsService } from './unit-operations.service';
+
+@Module({
+  controllers: [AuthorizationsController, ReservationsController],
+  providers: [AuthorizationsService, UnitOperationsService, UnitHistoryService, ExpirySweeper],
+  exports: [ExpirySweeper],
+})
+export class AuthorizationsModule {}

@@ -1,0 +1,63 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
+import { UnitOperationsService } from './unit-operations.service';
+
+const BATCH = 200;
+
+/**
+ * Every EXPIRY_SWEEP_INTERVAL_MS: releases reservations whose expiresAt has passed (ledger EXPIRE)
+ * and forgets idempotency keys older than 25 hours. Safe with several instances sweeping at once:
+ * each expiry re-reads the reservation in a SERIALIZABLE transaction and only a SCHEDULED one
+ * changes, so a reservation expires exactly once.
+ */
+@Injectable()
+export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExpirySweeper.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly units: UnitOperationsService,
+    private readonly retrier: TransactionRetrier,
+    private readonly em: EntityManager,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.expirySweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.sweep()
+      .then(() => undefined)
+      .catch((error) => this.logger.warn(`expiry sweep failed: ${(error as Error).message}`))
+      .finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  /** One pass; returns how many reservations this instance expired. */
+  async sweep(): Promise<number> {
+    const connection = this.em.getConnection();
+    const due = await connection.execute<{ id: string; authorizationId: string }[]>(
+      `select id, authorization_id as "authorizationId" from reservations
+       where status = 'SCHEDULED' and expires_at <= now() order by expires_at limit ?`,
+      [BATCH],
+    );
+    let expired = 0;
+    for (const { id, authorizationId } of due) {
+      if (await this.retrier.run('expire', () => this.units.expire(id, authorizationId))) expired++;
+    }
+    await connection.execute(`delete from idempotency_keys where created_at < now() - interval '25 hours'`);
+    if (expired) this.logger.log(`expired ${expired} reservation(s)`);
+    return expired;
+  }
+}

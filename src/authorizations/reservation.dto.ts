@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsCalendarDate, IsFutureInstant } from '../shared/http/validators';
+import { AuthorizationResponse, PageQuery } from './authorization.dto';
+import { ReservationStatus } from './reservation.entity';
+
+const RESERVATION_STATUSES: ReservationStatus[] = ['SCHEDULED', 'CONSUMED', 'RELEASED', 'EXPIRED'];
+
+export class CreateReservationDto {
+  @ApiProperty({ minimum: 1, maximum: 1_000_000 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  units!: number;
+
+  @ApiPropertyOptional({ description: 'Defaults to today (UTC)', example: '2026-11-27' })
+  @IsOptional()
+  @IsCalendarDate()
+  serviceDate?: string;
+
+  @ApiPropertyOptional({ maxLength: 128, description: "The client's appointment id" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  reference?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601 instant in the future; the hold is released (EXPIRED) after it' })
+  @IsOptional()
+  @IsFutureInstant()
+  expiresAt?: string;
+}
+
+export class ConsumeReservationDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, description: 'Defaults to all reserved units; the rest is released' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  units?: number;
+}
+
+export class ListReservationsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: RESERVATION_STATUSES })
+  @IsOptional()
+  @IsIn(RESERVATION_STATUSES)
+  status?: ReservationStatus;
+}
+
+export class ReservationResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty() authorizationId!: string;
+  @ApiProperty() units!: number;
+  @ApiProperty() serviceDate!: string;
+  @ApiProperty({ nullable: true, type: String }) reference!: string | null;
+  @ApiProperty({ nullable: true, type: Date }) expiresAt!: Date | null;
+  @ApiProperty({ enum: RESERVATION_STATUSES }) status!: ReservationStatus;
+  @ApiProperty() consumedUnits!: number;
+  @ApiProperty({ nullable: true, type: String }) createdBy!: string | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() updatedAt!: Date;
+}
+
+export class ReservationPage {
+  @ApiProperty({ type: [ReservationResponse] }) items!: ReservationResponse[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class UnitOperationResponse {
+  @ApiProperty() reservation!: ReservationResponse;
+  @ApiProperty() authorization!: AuthorizationResponse;
+}
+
+export class LedgerEntryResponse {
+  @ApiProperty() id!: number;
+  @ApiProperty() authorizationId!: string;
+  @ApiProperty({ nullable: true, type: String }) reservationId!: string | null;
+  @ApiProperty({ enum: ['RESERVE', 'RELEASE', 'CONSUME', 'EXPIRE', 'ADJUST'] }) type!: string;
+  @ApiProperty({ description: 'Positive; for ADJUST the signed change of totalUnits' }) units!: number;
+  @ApiProperty() totalAfter!: number;
+  @ApiProperty() usedAfter!: number;
+  @ApiProperty() scheduledAfter!: number;
+  @ApiProperty({ nullable: true, type: String }) actorId!: string | null;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class LedgerPage {
+  @ApiProperty({ type: [LedgerEntryResponse] }) items!: LedgerEntryResponse[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser, Roles } from '../auth/decorators';
+import { ALL_ROLES, UNIT_OPERATORS } from '../auth/role';
+import { IdempotencyContext } from '../idempotency/idempotency-context';
+import { Idempotency } from '../shared/http/idempotency-key.decorator';
+import { reply } from '../shared/http/reply';
+import { uuidParam } from '../shared/http/uuid-param';
+import { UnitOperationName } from '../shared/transactions/unit-operation';
+import { ConsumeReservationDto, ReservationResponse, UnitOperationResponse } from './reservation.dto';
+import { UnitHistoryService } from './unit-history.service';
+import { UnitOperationsService } from './unit-operations.service';
+
+const reservationId = uuidParam('Reservation');
+
+@ApiTags('reservations')
+@ApiBearerAuth()
+@Controller('reservations')
+export class ReservationsController {
+  constructor(
+    private readonly units: UnitOperationsService,
+    private readonly history: UnitHistoryService,
+  ) {}
+
+  @Get(':id')
+  @Roles(...ALL_ROLES)
+  @ApiOkResponse({ type: ReservationResponse })
+  get(@CurrentUser() caller: AuthUser, @Param('id', reservationId) id: string): Promise<ReservationResponse> {
+    return this.history.reservation(caller, id);
+  }
+
+  @Post(':id/consume')
+  @HttpCode(200)
+  @Roles(...UNIT_OPERATORS)
+  @UnitOperationName('consume')
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiBody({ type: ConsumeReservationDto, required: false })
+  @ApiOkResponse({ type: UnitOperationResponse })
+  async consume(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', reservationId) id: string,
+    @Body() body: ConsumeReservationDto,
+    @Idempotency() idempotency: IdempotencyContext | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UnitOperationResponse> {
+    return reply(res, await this.units.consume(caller, id, body.units, idempotency));
+  }
+
+  @Post(':id/release')
+  @HttpCode(200)
+  @Roles(...UNIT_OPERATORS)
+  @UnitOperationName('release')
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOkResponse({ type: UnitOperationResponse })
+  async release(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', reservationId) id: string,
+    @Idempotency() idempotency: IdempotencyContext | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UnitOperationResponse> {
+    return reply(res, await this.units.release(caller, id, idempotency));
+  }
+}

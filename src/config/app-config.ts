@@ -1,0 +1,32 @@
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export interface RetryConfig {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface AppConfig {
+  port: number;
+  nodeEnv: NodeEnv;
+  /** Unset: the service starts an embedded PostgreSQL under dataDir. */
+  databaseUrl?: string;
+  /** Set at start when the service runs its own embedded PostgreSQL. */
+  embeddedDatabase: boolean;
+  databasePoolSize: number;
+  dataDir: string;
+  /** Unset outside production: generated once and kept under dataDir. */
+  jwtSecret?: string;
+  jwtExpiresInSeconds: number;
+  bootstrapAdmin?: { email: string; password: string };
+  retry: RetryConfig;
+  rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number };
+  expirySweepIntervalMs: number;
+  redisUrl?: string;
+  metricsToken?: string;
+  logLevel: LogLevel;
+  shutdownGraceMs: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

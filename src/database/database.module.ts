@@ -1,0 +1,38 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { migrate } from './migrate';
+import { ormConfig } from './orm-config';
+
+/** Whether this instance applied (or found applied) every migration; readiness depends on it. */
+@Injectable()
+export class DatabaseState {
+  migrated = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async migrate(): Promise<string[]> {
+    const applied = await migrate(this.orm, this.config.databaseUrl!);
+    this.migrated = true;
+    return applied;
+  }
+}
+
+@Global()
+@Module({
+  imports: [
+    MikroOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      // Naming the driver lets Nest inject the PostgreSQL flavours of MikroORM and EntityManager.
+      driver: PostgreSqlDriver,
+      useFactory: (config: AppConfig) => ormConfig(config.databaseUrl!, config.databasePoolSize),
+    }),
+  ],
+  providers: [DatabaseState],
+  exports: [DatabaseState],
+})
+export class DatabaseModule {}

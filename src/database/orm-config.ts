@@ -1,0 +1,36 @@
+import { defineConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { types } from 'pg';
+import { Organization } from '../organizations/organization.entity';
+import { User } from '../users/user.entity';
+import { Authorization } from '../authorizations/authorization.entity';
+import { Reservation } from '../authorizations/reservation.entity';
+import { LedgerEntry } from '../authorizations/ledger-entry.entity';
+import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
+import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial';
+
+// Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
+// ledger ids are bigint identities, far below 2^53.
+types.setTypeParser(types.builtins.DATE, (value) => value);
+types.setTypeParser(types.builtins.INT8, (value) => Number(value));
+
+export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerEntry, IdempotencyKey];
+
+export const MIGRATIONS = [{ name: 'Migration20261127000000_initial', class: Migration20261127000000_initial }];
+
+export function ormConfig(clientUrl: string, poolSize = 10) {
+  return defineConfig({
+    driver: PostgreSqlDriver,
+    clientUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    // Migrations are listed in code, so the same list runs from src (tests, CLI) and from dist.
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false },
+    pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
+    // A fresh fork per request / per unit of work; the global context is never used.
+    allowGlobalContext: false,
+    debug: false,
+    forceUtcTimezone: true,
+    discovery: { warnWhenNoEntities: false },
+  });
+}

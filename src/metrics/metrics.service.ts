@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { UNIT_OPERATIONS, UnitOperation } from '../shared/transactions/unit-operation';
+
+export type TransactionOutcome = 'committed' | 'rejected' | 'failed';
+
+/** The series of SPEC §7, on a registry of this application instance (not prom-client's global one). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly transactions = new Counter({
+    name: 'unit_transactions_total',
+    help: 'Finished unit-of-work transactions by operation and outcome (committed, rejected by a business rule, failed).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'unit_transaction_retries_total',
+    help: 'Retries after a serialization failure (40001) or deadlock (40P01).',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: 'unit_transaction_failures_total',
+    help: 'Transactions that gave up after the last attempt.',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  private readonly attempts = new Histogram({
+    name: 'unit_transaction_attempts',
+    help: 'Attempts per finished transaction.',
+    labelNames: ['operation'] as const,
+    buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    registers: [this.registry],
+  });
+  private readonly transactionDuration = new Histogram({
+    name: 'unit_transaction_duration_seconds',
+    help: 'Whole unit-of-work transaction time, retries included.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Every series exists from the start, so rates are defined before the first event.
+    for (const operation of UNIT_OPERATIONS) {
+      this.retries.inc({ operation }, 0);
+      this.failures.inc({ operation }, 0);
+      for (const outcome of ['committed', 'rejected', 'failed'] as const) this.transactions.inc({ operation, outcome }, 0);
+    }
+  }
+
+  recordRetry(operation: UnitOperation): void {
+    this.retries.inc({ operation });
+  }
+
+  recordTransaction(operation: UnitOperation, outcome: TransactionOutcome, attempts: number, seconds: number): void {
+    this.transactions.inc({ operation, outcome });
+    this.attempts.observe({ operation }, attempts);
+    this.transactionDuration.observe({ operation, outcome }, seconds);
+    if (outcome === 'failed') this.failures.inc({ operation });
+  }
+}

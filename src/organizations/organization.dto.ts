@@ -1,0 +1,21 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export class CreateOrganizationDto {
+  @ApiProperty({ example: 'Sunrise ABA Therapy', minLength: 1, maxLength: 200 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name!: string;
+}
+
+export class OrganizationResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class OrganizationList {
+  @ApiProperty({ type: [OrganizationResponse] }) items!: OrganizationResponse[];
+}

@@ -1,0 +1,30 @@
+import { ValidationOptions, registerDecorator } from 'class-validator';
+import { isCalendarDate } from './calendar';
+
+export function IsCalendarDate(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isCalendarDate',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be a calendar date YYYY-MM-DD`, ...options },
+      validator: { validate: (value: unknown) => isCalendarDate(value) },
+    });
+}
+
+/** An ISO-8601 instant with a time zone, strictly in the future. */
+export function IsFutureInstant(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isFutureInstant',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an ISO-8601 instant with a time zone, in the future`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+          Date.parse(value) > Date.now(),
+      },
+    });
+}

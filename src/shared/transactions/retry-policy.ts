@@ -1,0 +1,18 @@
+import { RetryConfig } from '../../config/app-config';
+import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState } from '../../database/pg-errors';
+
+/** Only a serialization failure or a deadlock means "the same work may succeed if done again". */
+export function isRetryable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+}
+
+/**
+ * Delay before retry number `retry` (1 = the first retry): exponential growth from the base,
+ * capped, with "equal jitter" — half fixed, half random — so that colliding transactions spread
+ * out while the wait still grows with each attempt.
+ */
+export function backoffDelayMs(retry: number, config: RetryConfig, random: () => number = Math.random): number {
+  const ceiling = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** (retry - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { MetricsService } from '../../metrics/metrics.service';
+import { ContentionRetryExhaustedError } from '../errors/business-errors';
+import { ApiError } from '../errors/api-error';
+import { backoffDelayMs, isRetryable } from './retry-policy';
+import { UnitOperation } from './unit-operation';
+import { isBusinessRejection } from './unit-of-work.service';
+
+/**
+ * Runs a whole attempt (every read and decision) again after a serialization failure or deadlock,
+ * with exponential backoff and jitter; anything else fails at once. Records the unit_transaction_*
+ * metrics when the work is a labelled unit operation.
+ */
+@Injectable()
+export class TransactionRetrier {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async run<T>(operation: UnitOperation | undefined, attempt: () => Promise<T>): Promise<T> {
+    const { maxAttempts } = this.config.retry;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    for (let attemptNo = 1; ; attemptNo++) {
+      try {
+        const result = await attempt();
+        if (operation) this.metrics.recordTransaction(operation, 'committed', attemptNo, seconds());
+        return result;
+      } catch (error) {
+        if (isRetryable(error) && attemptNo < maxAttempts) {
+          if (operation) this.metrics.recordRetry(operation);
+          await sleep(backoffDelayMs(attemptNo, this.config.retry));
+          continue;
+        }
+        if (operation) this.record(operation, error, attemptNo, seconds());
+        if (isRetryable(error)) throw new ContentionRetryExhaustedError(attemptNo);
+        throw error;
+      }
+    }
+  }
+
+  private record(operation: UnitOperation, error: unknown, attempts: number, seconds: number): void {
+    if (isBusinessRejection(error)) {
+      this.metrics.recordTransaction(operation, 'rejected', attempts, seconds);
+    } else if (!(error instanceof ApiError && error.status < 500)) {
+      this.metrics.recordTransaction(operation, 'failed', attempts, seconds);
+    }
+    // Other 4xx (validation, authorization) never reached a transaction: nothing to record.
+  }
+}

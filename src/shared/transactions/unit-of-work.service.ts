@@ -1,0 +1,54 @@
+import { IsolationLevel } from '@mikro-orm/core';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { constraintName, sqlState, UNIQUE_VIOLATION } from '../../database/pg-errors';
+import { IdempotencyContext, Outcome } from '../../idempotency/idempotency-context';
+import { idempotencyStore } from '../../idempotency/idempotency.store';
+import { ApiError } from '../errors/api-error';
+
+const BUSINESS_REJECTION = Symbol('business-rejection');
+
+/** True for a rule's error thrown inside a transaction (the transaction was rejected, not failed). */
+export function isBusinessRejection(error: unknown): boolean {
+  return error instanceof ApiError && (error as unknown as Record<symbol, unknown>)[BUSINESS_REJECTION] === true;
+}
+
+/** A concurrent request with the same key committed first: the retry will find and replay its answer. */
+class ConcurrentIdempotentRequest extends Error {
+  readonly code = '40001';
+}
+
+/**
+ * One SERIALIZABLE transaction on a fresh, empty EntityManager fork per call — so a retry never
+ * sees an entity left over from a failed attempt. With an Idempotency-Key, the stored answer is
+ * looked up first and the new answer is written in the same transaction as the change.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(private readonly orm: MikroORM) {}
+
+  async run<T>(work: (tx: EntityManager) => Promise<T>, idempotency?: IdempotencyContext): Promise<Outcome<T>> {
+    const em = this.orm.em.fork({ clear: true, useContext: false });
+    try {
+      return await em.transactional(
+        async (tx) => {
+          if (idempotency) {
+            const stored = await idempotencyStore.findAnswer(tx, idempotency);
+            if (stored !== undefined) return { value: stored as T, replayed: true };
+          }
+          const value = await work(tx);
+          if (idempotency) await idempotencyStore.saveAnswer(tx, idempotency, value);
+          return { value, replayed: false };
+        },
+        { isolationLevel: IsolationLevel.SERIALIZABLE },
+      );
+    } catch (error) {
+      if (error instanceof ApiError) {
+        (error as unknown as Record<symbol, unknown>)[BUSINESS_REJECTION] = true;
+      } else if (sqlState(error) === UNIQUE_VIOLATION && constraintName(error) === 'idempotency_keys_pkey') {
+        throw new ConcurrentIdempotentRequest('a concurrent request with this Idempotency-Key committed first');
+      }
+      throw error;
+    }
+  }
+}

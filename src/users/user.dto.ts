@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsEmail, IsEnum, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { Role } from '../auth/role';
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'therapist@clinic.example' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 128 })
+  @IsString()
+  @Length(12, 128)
+  password!: string;
+
+  @ApiProperty({ enum: Role })
+  @IsEnum(Role)
+  role!: Role;
+
+  @ApiPropertyOptional({ description: 'Required for SUPER_ADMIN callers (except when creating a SUPER_ADMIN); an ADMIN may only give their own' })
+  @IsOptional()
+  @IsUUID()
+  organizationId?: string;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: Role })
+  @IsOptional()
+  @IsEnum(Role)
+  role?: Role;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class ListUsersQuery {
+  @ApiPropertyOptional({ description: 'SUPER_ADMIN only: the organization to list' })
+  @IsOptional()
+  @IsUUID()
+  organizationId?: string;
+}
+
+export class UserResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty({ enum: Role }) role!: Role;
+  @ApiProperty({ nullable: true, type: String }) organizationId!: string | null;
+  @ApiProperty() active!: boolean;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class UserList {
+  @ApiProperty({ type: [UserResponse] }) items!: UserResponse[];
+}
