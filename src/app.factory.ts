@@ -1,4 +1,4 @@
-import { INestApplication, LogLevel as NestLogLevel, RequestMethod } from '@nestjs/common';
+import { INestApplication, Logger, LogLevel as NestLogLevel, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +8,7 @@ import { AppConfig, LogLevel } from './config/app-config';
 import { DatabaseState } from './database/database.module';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
+import { refusePrototypeKeys } from './shared/http/json-guard';
 import { createValidationPipe } from './shared/http/validation.pipe';
 
 const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -22,7 +23,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     logger: levelsFrom(config.logLevel),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: '100kb', strict: true });
+  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys });
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', false);
   app.disable('x-powered-by');
@@ -46,7 +47,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 
-  await app.get(DatabaseState).migrate();
+  const applied = await app.get(DatabaseState).migrate();
+  if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);
   await app.get(BootstrapAdmin).ensure();
   return app;
 }

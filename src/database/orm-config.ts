@@ -25,7 +25,7 @@ export function ormConfig(clientUrl: string, poolSize = 10) {
     entities: ENTITIES,
     extensions: [Migrator],
     // Migrations are listed in code, so the same list runs from src (tests, CLI) and from dist.
-    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
     // A fresh fork per request / per unit of work; the global context is never used.
     allowGlobalContext: false,

@@ -31,7 +31,7 @@ function toApiError(exception: unknown): ApiError {
     const body = exception.getResponse();
     const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
-    return new ApiError(status, code, message, status === 400 ? { fields: [] } : {});
+    return new ApiError(status, code, message, status === 400 ? { fields: [{ field: 'body', message }] } : {});
   }
   const status = parserStatus(exception);
   if (status !== undefined && status >= 400 && status < 500) {

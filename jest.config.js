@@ -1,0 +1,26 @@
+// Unit tests (pure logic) sit beside the code as *.spec.ts; end-to-end tests against a real
+// PostgreSQL live in test/ as *.e2e-spec.ts. The database is the embedded one started in
+// globalSetup, or TEST_DATABASE_URL when given; every e2e file gets a fresh database of its own.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
+
+module.exports = {
+  testTimeout: 60_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/src'],
+      testMatch: ['**/*.spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
+    },
+  ],
+};

