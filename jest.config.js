@@ -1,7 +1,8 @@
 // Unit tests (pure logic) sit beside the code as *.spec.ts; end-to-end tests against a real
 // PostgreSQL live in test/ as *.e2e-spec.ts. The database is the embedded one started in
 // globalSetup, or TEST_DATABASE_URL when given; every e2e file gets a fresh database of its own.
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
+// Tests are transpiled only (fast); `npm run typecheck` type-checks src and test together.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 
 module.exports = {
   testTimeout: 60_000,
