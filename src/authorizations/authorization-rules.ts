@@ -35,13 +35,14 @@ export function checkReserve(a: UnitCounters, units: number, serviceDate: string
 export interface ReservationState {
   status: string;
   units: number;
-  expiresAt: Date | null;
+  /** ISO-8601 instant, or null for a hold without expiry. */
+  expiresAt: string | null;
 }
 
 /** Release and consume need a reservation still SCHEDULED and not past its expiry. */
 export function checkStillScheduled(r: ReservationState, now: Date): void {
   if (r.status !== 'SCHEDULED') throw new ReservationNotScheduledError(r.status);
-  if (r.expiresAt && r.expiresAt.getTime() <= now.getTime()) throw new ReservationNotScheduledError('EXPIRED');
+  if (r.expiresAt && Date.parse(r.expiresAt) <= now.getTime()) throw new ReservationNotScheduledError('EXPIRED');
 }
 
 /** Consume: also the authorization not CANCELLED, and no more units than reserved. Returns the units consumed. */

@@ -5,21 +5,24 @@ import { availableUnits, effectiveStatus, UnitCounters } from './authorization-r
 import { AuthorizationResponse } from './authorization.dto';
 import { ReservationResponse } from './reservation.dto';
 
+/** Timestamps leave PostgreSQL as ISO-8601 UTC text, exactly as Date#toISOString writes them. */
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 // Unit operations run as plain SQL (one statement per step, no ORM change tracking on the hot
 // path); these column lists give rows the same camelCase shape as the entities.
 
 export const AUTHORIZATION_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
   a.auth_number as "authNumber", a.service_code as "serviceCode", a.total_units as "totalUnits",
   a.used_units as "usedUnits", a.scheduled_units as "scheduledUnits", a.start_date as "startDate",
-  a.end_date as "endDate", a.status, a.notes, a.created_at as "createdAt", a.updated_at as "updatedAt"`;
+  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
 
 export const RESERVATION_COLUMNS = `r.id, r.authorization_id as "authorizationId", r.organization_id as "organizationId",
-  r.units, r.service_date as "serviceDate", r.reference, r.expires_at as "expiresAt", r.status,
-  r.consumed_units as "consumedUnits", r.created_by as "createdBy", r.created_at as "createdAt", r.updated_at as "updatedAt"`;
+  r.units, r.service_date as "serviceDate", r.reference, ${iso('r.expires_at')} as "expiresAt", r.status,
+  r.consumed_units as "consumedUnits", r.created_by as "createdBy", ${iso('r.created_at')} as "createdAt", ${iso('r.updated_at')} as "updatedAt"`;
 
 export const LEDGER_COLUMNS = `l.id, l.authorization_id as "authorizationId", l.reservation_id as "reservationId", l.type,
   l.units, l.total_after as "totalAfter", l.used_after as "usedAfter", l.scheduled_after as "scheduledAfter",
-  l.actor_id as "actorId", l.created_at as "createdAt"`;
+  l.actor_id as "actorId", ${iso('l.created_at')} as "createdAt"`;
 
 /** The effective status of SPEC §3 as SQL, for filtering lists; ? is today's date. Mirrors effectiveStatus(). */
 export const EFFECTIVE_STATUS_SQL = `(case when a.status <> 'ACTIVE' then a.status
@@ -35,8 +38,8 @@ export interface AuthorizationRow extends UnitCounters {
   authNumber: string;
   serviceCode: string;
   notes: string | null;
-  createdAt: Date;
-  updatedAt: Date;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ReservationRow extends Omit<ReservationResponse, 'status'> {

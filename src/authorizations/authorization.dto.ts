@@ -148,8 +148,8 @@ export class AuthorizationResponse {
   @ApiProperty() endDate!: string;
   @ApiProperty({ enum: EFFECTIVE_STATUSES, description: 'Effective status, computed at read time' }) status!: EffectiveStatus;
   @ApiProperty({ nullable: true, type: String }) notes!: string | null;
-  @ApiProperty() createdAt!: Date;
-  @ApiProperty() updatedAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
 export class AuthorizationPage {

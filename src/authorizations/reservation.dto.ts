@@ -52,12 +52,12 @@ export class ReservationResponse {
   @ApiProperty() units!: number;
   @ApiProperty() serviceDate!: string;
   @ApiProperty({ nullable: true, type: String }) reference!: string | null;
-  @ApiProperty({ nullable: true, type: Date }) expiresAt!: Date | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) expiresAt!: string | null;
   @ApiProperty({ enum: RESERVATION_STATUSES }) status!: ReservationStatus;
   @ApiProperty() consumedUnits!: number;
   @ApiProperty({ nullable: true, type: String }) createdBy!: string | null;
-  @ApiProperty() createdAt!: Date;
-  @ApiProperty() updatedAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
 export class ReservationPage {
@@ -80,7 +80,7 @@ export class LedgerEntryResponse {
   @ApiProperty() usedAfter!: number;
   @ApiProperty() scheduledAfter!: number;
   @ApiProperty({ nullable: true, type: String }) actorId!: string | null;
-  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 export class LedgerPage {

@@ -98,7 +98,7 @@ export class UnitOperationsService {
     return this.lanes.run(authorizationId, async () => {
       const { value } = await this.uow.run(async (tx) => {
         const [current] = await tx.execute<ReservationRow[]>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = ?`, [reservationId]);
-        if (!current || current.status !== 'SCHEDULED' || !current.expiresAt || current.expiresAt > new Date()) return false;
+        if (!current || current.status !== 'SCHEDULED' || !current.expiresAt || Date.parse(current.expiresAt) > Date.now()) return false;
         await this.finish(tx, reservationId, 'EXPIRED', 0);
         const updated = await this.moveUnits(tx, authorizationId, { scheduled: -current.units });
         await appendLedger(tx, [{ ...after(updated), authorizationId, reservationId, type: 'EXPIRE', units: current.units, actorId: null }]);

@@ -41,7 +41,7 @@ export async function createTestDatabase(): Promise<string> {
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
   const config = loadConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'fatal',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'unit-ledger-data-')),
     BOOTSTRAP_ADMIN_EMAIL: ROOT_EMAIL,
     BOOTSTRAP_ADMIN_PASSWORD: ROOT_PASSWORD,

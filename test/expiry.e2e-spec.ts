@@ -1,0 +1,63 @@
+import { ExpirySweeper } from '../src/authorizations/expiry-sweeper.service';
+import { checkIntegrity } from './helpers/ledger-check';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
+
+describe('expiry of reservations', () => {
+  let one: TestApp;
+  let two: TestApp;
+  let org: OrgWorld;
+
+  beforeAll(async () => {
+    // Two instances on one database, as deployed: same JWT secret. (Passport keeps strategies in a
+    // process-wide registry, so in one process the instances must agree on the key anyway.)
+    const shared = { JWT_SECRET: 'expiry-test-secret-0123456789abcdef' };
+    one = await startTestApp(shared);
+    two = await startTestApp(shared, one.databaseUrl);
+    org = await createOrg(one.request, await rootToken(one.request));
+  });
+  afterAll(async () => {
+    await two.close();
+    await one.close();
+  });
+
+  it('two instances sweeping at once expire each due reservation exactly once', async () => {
+    const auth = await createAuthorization(one.request, org.tokens.ADMIN, { totalUnits: 100 });
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const reserve = (expiresAt?: string) =>
+      one.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 5, ...(expiresAt ? { expiresAt } : {}) } });
+    const due = await Promise.all(Array.from({ length: 12 }, () => reserve(soon)));
+    const kept = await reserve();
+    expect([...due, kept].every((r) => r.status === 201)).toBe(true);
+    // Move the holds into the past (the API only accepts future instants).
+    await one.sql.query(`update reservations set expires_at = now() - interval '1 second' where id = any($1)`, [due.map((r) => r.body.reservation.id)]);
+
+    const [a, b] = await Promise.all([one.app.get(ExpirySweeper).sweep(), two.app.get(ExpirySweeper).sweep()]);
+    expect(a + b).toBe(12);
+
+    const state = (await one.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
+    expect(state).toMatchObject({ scheduledUnits: 5, availableUnits: 95 });
+    const { rows } = await one.sql.query(`select type, count(*)::int as n from ledger_entries where authorization_id = $1 group by type order by type`, [auth.id]);
+    expect(rows).toEqual([{ type: 'EXPIRE', n: 12 }, { type: 'RESERVE', n: 13 }]);
+    const statuses = await one.request('GET', `/api/v1/authorizations/${auth.id}/reservations?status=EXPIRED&limit=100`, { token: org.tokens.VIEWER });
+    expect(statuses.body.items).toHaveLength(12);
+    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+  });
+
+  it('a reservation past expiresAt can no longer be released or consumed, even before the sweep', async () => {
+    const auth = await createAuthorization(one.request, org.tokens.ADMIN, { totalUnits: 10 });
+    const res = await one.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, {
+      token: org.tokens.PRACTITIONER,
+      body: { units: 4, expiresAt: new Date(Date.now() + 60_000).toISOString() },
+    });
+    await one.sql.query(`update reservations set expires_at = now() - interval '1 second' where id = $1`, [res.body.reservation.id]);
+    for (const action of ['release', 'consume']) {
+      const r = await one.request('POST', `/api/v1/reservations/${res.body.reservation.id}/${action}`, { token: org.tokens.PRACTITIONER });
+      expect(r.status).toBe(409);
+      expect(r.body.code).toBe('RESERVATION_NOT_SCHEDULED');
+    }
+    expect(await one.app.get(ExpirySweeper).sweep()).toBe(1);
+    const after = await one.request('GET', `/api/v1/reservations/${res.body.reservation.id}`, { token: org.tokens.VIEWER });
+    expect(after.body.status).toBe('EXPIRED');
+  });
+});

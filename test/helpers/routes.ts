@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { HttpResult, Request } from './http';
+import { createAuthorization, PASSWORD, RoleName } from './world';
+
+/** Who calls: one of the four roles of SPEC §3, or nobody (no bearer token). */
+export type Actor = 'SUPER_ADMIN' | RoleName | 'NONE';
+export const ACTORS: Actor[] = ['SUPER_ADMIN', 'ADMIN', 'PRACTITIONER', 'VIEWER', 'NONE'];
+
+/** SPEC §5 "who" column, as sets of roles. */
+export const EVERY_ROLE: Actor[] = ['SUPER_ADMIN', 'ADMIN', 'PRACTITIONER', 'VIEWER'];
+export const MANAGERS: Actor[] = ['SUPER_ADMIN', 'ADMIN'];
+export const UNIT_OPERATORS: Actor[] = ['SUPER_ADMIN', 'ADMIN', 'PRACTITIONER'];
+export const SUPER_ADMIN_ONLY: Actor[] = ['SUPER_ADMIN'];
+
+export interface Call {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+}
+
+export const describeCall = (c: Call) => `${c.method} ${c.path}`;
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
+export const uniqueEmail = (prefix: string) => `${unique(prefix)}@example.com`;
+
+/**
+ * Status and body asserted together, so that a wrong status shows the body that came with it.
+ * Error bodies are always {statusCode, error, message, code} (SPEC §5).
+ */
+export function expectError(res: HttpResult, status: number, code: string): void {
+  expect({ status: res.status, body: res.body }).toEqual({
+    status,
+    body: expect.objectContaining({ statusCode: status, error: expect.any(String), message: expect.any(String), code }),
+  });
+}
+
+export function expectStatus(res: HttpResult, status: number): void {
+  expect({ status: res.status, body: status === 204 ? res.text : res.body }).toEqual({
+    status,
+    body: status === 204 ? '' : expect.anything(),
+  });
+}
+
+/** Fresh objects of one organization, made by its ADMIN, so that test cells never share state. */
+export function factories(request: Request, org: { id: string; tokens: Record<RoleName, string> }) {
+  const admin = org.tokens.ADMIN;
+
+  const authorization = (overrides: Record<string, unknown> = {}) =>
+    createAuthorization(request, admin, { patientId: unique('patient'), totalUnits: 50, ...overrides });
+
+  async function reservation(units = 4, authorizationOverrides: Record<string, unknown> = {}) {
+    const auth = await authorization(authorizationOverrides);
+    const res = await request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: admin, body: { units } });
+    if (res.status !== 201) throw new Error(`reserve → ${res.status} ${res.text}`);
+    return { authorization: auth, reservation: res.body.reservation };
+  }
+
+  async function user(role: RoleName = 'VIEWER') {
+    const email = uniqueEmail(role.toLowerCase());
+    const res = await request('POST', '/api/v1/users', { token: admin, body: { email, password: PASSWORD, role } });
+    if (res.status !== 201) throw new Error(`create user → ${res.status} ${res.text}`);
+    return { ...res.body, email, password: PASSWORD } as { id: string; email: string; password: string; role: RoleName; organizationId: string };
+  }
+
+  return { authorization, reservation, user };
+}
+
+/** Rows straight from the tables (not through the API under test), for "nothing changed" checks. */
+export async function dbState(sql: Client, ids: { authorizationId?: string; reservationId?: string; userId?: string }) {
+  const one = async (query: string, id?: string) => (id ? (await sql.query(query, [id])).rows : null);
+  return {
+    authorization: await one('select * from authorizations where id = $1', ids.authorizationId),
+    reservations: await one('select * from reservations where authorization_id = $1 order by id', ids.authorizationId),
+    ledger: await one('select * from ledger_entries where authorization_id = $1 order by id', ids.authorizationId),
+    reservation: await one('select * from reservations where id = $1', ids.reservationId),
+    user: await one('select id, email, role, organization_id, active, updated_at from users where id = $1', ids.userId),
+  };
+}
