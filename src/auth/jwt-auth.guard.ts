@@ -15,8 +15,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     return isPublic ? true : super.canActivate(context);
   }
 
+  /** A bad token is 401; an error while looking up its user (database down) surfaces as itself (503). */
   override handleRequest<TUser>(error: unknown, user: TUser): TUser {
-    if (error || !user) throw new UnauthorizedError();
+    if (error) throw error;
+    if (!user) throw new UnauthorizedError();
     return user;
   }
 }

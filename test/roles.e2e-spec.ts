@@ -1,0 +1,456 @@
+// Every role against every route (SPEC §3 role table, §5 "who" column): for each route of
+// /api/v1 and each caller (SUPER_ADMIN, ADMIN, PRACTITIONER, VIEWER of one organization, no
+// token) the exact status — 401 without a token, 403 FORBIDDEN for a role not allowed, the
+// route's success status otherwise — and, for every mutating route, that the change happened
+// exactly when it was allowed. Every cell works on fresh objects of its own.
+import { HttpResult } from './helpers/http';
+import {
+  Actor,
+  ACTORS,
+  Call,
+  dbState,
+  EVERY_ROLE,
+  expectError,
+  expectStatus,
+  factories,
+  MANAGERS,
+  SUPER_ADMIN_ONLY,
+  unique,
+  uniqueEmail,
+  UNIT_OPERATORS,
+} from './helpers/routes';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { createOrg, dayOffset, login, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+
+let t: TestApp;
+let org: OrgWorld;
+let f: ReturnType<typeof factories>;
+let tokens: Record<Actor, string | undefined>;
+let rootId: string;
+/** Read-only objects the GET routes look at. */
+let shared: { authorizationId: string; patientId: string; reservationId: string };
+
+const asRoot = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: tokens.SUPER_ADMIN, body });
+const asAdmin = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: org.tokens.ADMIN, body });
+const ok = (status: number) => status >= 200 && status < 300;
+
+interface Cell {
+  call: Call;
+  /** Runs after the call: the effect is there when `allowed`, and absent otherwise. */
+  check?: (allowed: boolean, res: HttpResult) => Promise<void>;
+}
+
+interface RoleRoute {
+  route: string;
+  allowed: Actor[];
+  success: 200 | 201 | 204;
+  /** Fresh objects for one cell, and the call to make. */
+  cell: (actor: Actor) => Promise<Cell>;
+}
+
+const ROUTES: RoleRoute[] = [
+  {
+    route: 'GET /auth/me',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async (actor) => ({
+      call: { method: 'GET', path: '/api/v1/auth/me' },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body).toEqual({
+          id: actor === 'SUPER_ADMIN' ? rootId : org.userIds[actor as keyof OrgWorld['userIds']],
+          email: expect.any(String),
+          role: actor,
+          organizationId: actor === 'SUPER_ADMIN' ? null : org.id,
+        });
+      },
+    }),
+  },
+  {
+    route: 'POST /organizations',
+    allowed: SUPER_ADMIN_ONLY,
+    success: 201,
+    cell: async () => {
+      const name = unique('Org');
+      return {
+        call: { method: 'POST', path: '/api/v1/organizations', body: { name } },
+        check: async (allowed) => {
+          const list = await asRoot('GET', '/api/v1/organizations');
+          expect(list.body.items.filter((o: { name: string }) => o.name === name)).toHaveLength(allowed ? 1 : 0);
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /organizations',
+    allowed: SUPER_ADMIN_ONLY,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: '/api/v1/organizations' },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body.items.map((o: { id: string }) => o.id)).toContain(org.id);
+      },
+    }),
+  },
+  {
+    route: 'POST /users',
+    allowed: MANAGERS,
+    success: 201,
+    cell: async (actor) => {
+      const email = uniqueEmail('new-user');
+      return {
+        // A SUPER_ADMIN names the organization; an ADMIN's users join their own.
+        call: {
+          method: 'POST',
+          path: '/api/v1/users',
+          body: { email, password: PASSWORD, role: 'VIEWER', ...(actor === 'SUPER_ADMIN' ? { organizationId: org.id } : {}) },
+        },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select role, organization_id from users where email = $1', [email]);
+          expect(rows.rows).toEqual(allowed ? [{ role: 'VIEWER', organization_id: org.id }] : []);
+          if (!allowed) return;
+          expect(res.body).toEqual({ id: expect.any(String), email, role: 'VIEWER', organizationId: org.id, active: true, createdAt: expect.any(String) });
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /users',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async (actor) => ({
+      call: { method: 'GET', path: actor === 'SUPER_ADMIN' ? `/api/v1/users?organizationId=${org.id}` : '/api/v1/users' },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body.items.map((u: { id: string }) => u.id)).toEqual(expect.arrayContaining(Object.values(org.userIds)));
+        for (const u of res.body.items) {
+          expect(u.organizationId).toBe(org.id);
+          expect(u).not.toHaveProperty('password');
+          expect(u).not.toHaveProperty('passwordHash');
+        }
+      },
+    }),
+  },
+  {
+    route: 'PATCH /users/:id',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => {
+      const user = await f.user('VIEWER');
+      return {
+        call: { method: 'PATCH', path: `/api/v1/users/${user.id}`, body: { role: 'PRACTITIONER' } },
+        check: async (allowed, res) => {
+          expect((await dbState(t.sql, { userId: user.id })).user).toEqual([
+            expect.objectContaining({ role: allowed ? 'PRACTITIONER' : 'VIEWER', active: true }),
+          ]);
+          if (allowed) expect(res.body).toMatchObject({ id: user.id, role: 'PRACTITIONER', active: true, organizationId: org.id });
+        },
+      };
+    },
+  },
+  {
+    route: 'POST /authorizations',
+    allowed: MANAGERS,
+    success: 201,
+    cell: async (actor) => {
+      const patientId = unique('patient');
+      const body = {
+        patientId,
+        authNumber: unique('AUTH'),
+        serviceCode: '97153',
+        totalUnits: 30,
+        startDate: dayOffset(-1),
+        endDate: dayOffset(30),
+        ...(actor === 'SUPER_ADMIN' ? { organizationId: org.id } : {}),
+      };
+      return {
+        call: { method: 'POST', path: '/api/v1/authorizations', body },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select organization_id from authorizations where patient_id = $1', [patientId]);
+          expect(rows.rows).toEqual(allowed ? [{ organization_id: org.id }] : []);
+          if (allowed) {
+            expect(res.body).toMatchObject({ organizationId: org.id, patientId, totalUnits: 30, usedUnits: 0, scheduledUnits: 0, availableUnits: 30, status: 'ACTIVE' });
+          }
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /authorizations',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/authorizations?patientId=${shared.patientId}` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toEqual({ items: [expect.objectContaining({ id: shared.authorizationId })], nextCursor: null });
+      },
+    }),
+  },
+  {
+    route: 'GET /authorizations/:id',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/authorizations/${shared.authorizationId}` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toMatchObject({ id: shared.authorizationId, organizationId: org.id, scheduledUnits: 4 });
+      },
+    }),
+  },
+  {
+    route: 'PATCH /authorizations/:id',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => {
+      const auth = await f.authorization({ totalUnits: 50 });
+      return {
+        call: { method: 'PATCH', path: `/api/v1/authorizations/${auth.id}`, body: { totalUnits: 60, notes: 'adjusted' } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.authorization).toEqual([expect.objectContaining({ total_units: allowed ? 60 : 50, notes: allowed ? 'adjusted' : null })]);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['ADJUST:10'] : []);
+          if (allowed) expect(res.body).toMatchObject({ id: auth.id, totalUnits: 60, availableUnits: 60, notes: 'adjusted' });
+        },
+      };
+    },
+  },
+  {
+    route: 'DELETE /authorizations/:id',
+    allowed: MANAGERS,
+    success: 204,
+    cell: async () => {
+      const auth = await f.authorization();
+      return {
+        call: { method: 'DELETE', path: `/api/v1/authorizations/${auth.id}` },
+        check: async (allowed) => {
+          expect((await dbState(t.sql, { authorizationId: auth.id })).authorization).toHaveLength(allowed ? 0 : 1);
+        },
+      };
+    },
+  },
+  {
+    route: 'POST /authorizations/:id/reservations',
+    allowed: UNIT_OPERATORS,
+    success: 201,
+    cell: async () => {
+      const auth = await f.authorization({ totalUnits: 50 });
+      return {
+        call: { method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body: { units: 3 } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.authorization).toEqual([expect.objectContaining({ scheduled_units: allowed ? 3 : 0, used_units: 0 })]);
+          expect(state.reservations!.map((r) => `${r.status}:${r.units}`)).toEqual(allowed ? ['SCHEDULED:3'] : []);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['RESERVE:3'] : []);
+          if (allowed) {
+            expect(res.body).toMatchObject({
+              reservation: { authorizationId: auth.id, units: 3, status: 'SCHEDULED' },
+              authorization: { id: auth.id, scheduledUnits: 3, availableUnits: 47 },
+            });
+          }
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /authorizations/:id/reservations',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/authorizations/${shared.authorizationId}/reservations` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toEqual({ items: [expect.objectContaining({ id: shared.reservationId, status: 'SCHEDULED' })], nextCursor: null });
+      },
+    }),
+  },
+  {
+    route: 'GET /reservations/:id',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/reservations/${shared.reservationId}` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toMatchObject({ id: shared.reservationId, authorizationId: shared.authorizationId, units: 4, status: 'SCHEDULED' });
+      },
+    }),
+  },
+  {
+    route: 'POST /reservations/:id/consume',
+    allowed: UNIT_OPERATORS,
+    success: 200,
+    cell: async () => {
+      const { authorization, reservation } = await f.reservation(4);
+      return {
+        call: { method: 'POST', path: `/api/v1/reservations/${reservation.id}/consume`, body: { units: 3 } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: authorization.id, reservationId: reservation.id });
+          expect(state.reservation).toEqual([expect.objectContaining({ status: allowed ? 'CONSUMED' : 'SCHEDULED', consumed_units: allowed ? 3 : 0 })]);
+          expect(state.authorization).toEqual([expect.objectContaining({ used_units: allowed ? 3 : 0, scheduled_units: allowed ? 0 : 4 })]);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['RESERVE:4', 'CONSUME:3', 'RELEASE:1'] : ['RESERVE:4']);
+          if (allowed) expect(res.body).toMatchObject({ reservation: { status: 'CONSUMED', consumedUnits: 3 }, authorization: { usedUnits: 3, scheduledUnits: 0 } });
+        },
+      };
+    },
+  },
+  {
+    route: 'POST /reservations/:id/release',
+    allowed: UNIT_OPERATORS,
+    success: 200,
+    cell: async () => {
+      const { authorization, reservation } = await f.reservation(4);
+      return {
+        call: { method: 'POST', path: `/api/v1/reservations/${reservation.id}/release` },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: authorization.id, reservationId: reservation.id });
+          expect(state.reservation).toEqual([expect.objectContaining({ status: allowed ? 'RELEASED' : 'SCHEDULED' })]);
+          expect(state.authorization).toEqual([expect.objectContaining({ used_units: 0, scheduled_units: allowed ? 0 : 4 })]);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['RESERVE:4', 'RELEASE:4'] : ['RESERVE:4']);
+          if (allowed) expect(res.body).toMatchObject({ reservation: { status: 'RELEASED' }, authorization: { scheduledUnits: 0, availableUnits: 50 } });
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /authorizations/:id/ledger',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/authorizations/${shared.authorizationId}/ledger` },
+      check: async (allowed, res) => {
+        if (allowed) {
+          expect(res.body).toEqual({
+            items: [expect.objectContaining({ type: 'RESERVE', units: 4, reservationId: shared.reservationId, scheduledAfter: 4 })],
+            nextCursor: null,
+          });
+        }
+      },
+    }),
+  },
+];
+
+const expected = (route: RoleRoute, actor: Actor): number => (actor === 'NONE' ? 401 : route.allowed.includes(actor) ? route.success : 403);
+
+const CELLS = ROUTES.flatMap((route) => ACTORS.map((actor) => ({ route, actor, status: expected(route, actor) })));
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const root = await rootToken(t.request);
+  org = await createOrg(t.request, root);
+  f = factories(t.request, org);
+  tokens = { SUPER_ADMIN: root, ...org.tokens, NONE: undefined };
+  rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
+  const { authorization, reservation } = await f.reservation(4);
+  shared = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id };
+});
+afterAll(() => t?.close());
+
+describe('roles: every role against every route', () => {
+  it('covers all 17 routes of SPEC §5 under /api/v1 (login aside) for 5 callers', () => {
+    expect(ROUTES).toHaveLength(17);
+    expect(CELLS).toHaveLength(85);
+  });
+
+  it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {
+    const { call, check } = await route.cell(actor);
+    const res = await t.request(call.method, call.path, { token: tokens[actor], body: call.body });
+    if (status === 401) expectError(res, 401, 'UNAUTHORIZED');
+    else if (status === 403) expectError(res, 403, 'FORBIDDEN');
+    else expectStatus(res, status);
+    await check?.(ok(status), res);
+  });
+
+  it('the shared read-only objects were not changed by any cell', async () => {
+    const state = await dbState(t.sql, { authorizationId: shared.authorizationId, reservationId: shared.reservationId });
+    expect(state.authorization).toEqual([expect.objectContaining({ total_units: 50, used_units: 0, scheduled_units: 4 })]);
+    expect(state.reservation).toEqual([expect.objectContaining({ status: 'SCHEDULED', units: 4 })]);
+    expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(['RESERVE:4']);
+  });
+});
+
+describe('roles: rules beyond the role table', () => {
+  let otherOrgId: string;
+
+  beforeAll(async () => {
+    const other = await asRoot('POST', '/api/v1/organizations', { name: unique('Other') });
+    expect(other.status).toBe(201);
+    otherOrgId = other.body.id;
+  });
+
+  const usersWithEmail = async (email: string) => (await t.sql.query('select id from users where email = $1', [email])).rows;
+
+  it.each([
+    ['without organizationId', (): Record<string, unknown> => ({})],
+    ['with its own organizationId', (): Record<string, unknown> => ({ organizationId: org.id })],
+  ])('ADMIN × POST /users role SUPER_ADMIN (%s) → 403, nobody created', async (_label, extra) => {
+    const email = uniqueEmail('would-be-root');
+    const res = await asAdmin('POST', '/api/v1/users', {
+      email,
+      password: PASSWORD,
+      role: 'SUPER_ADMIN',
+      ...extra(),
+    });
+    expectError(res, 403, 'FORBIDDEN');
+    expect(await usersWithEmail(email)).toEqual([]);
+  });
+
+  it.each(['VIEWER', 'PRACTITIONER', 'ADMIN'])('ADMIN × POST /users role %s with another organization\'s organizationId → 403, nobody created', async (role) => {
+    const email = uniqueEmail('elsewhere');
+    const res = await asAdmin('POST', '/api/v1/users', { email, password: PASSWORD, role, organizationId: otherOrgId });
+    expectError(res, 403, 'FORBIDDEN');
+    expect(await usersWithEmail(email)).toEqual([]);
+  });
+
+  // A role change to something else than one's own role, per caller (PRACTITIONER and VIEWER try an escalation).
+  const SELF_CHANGES: [Actor, Record<string, unknown>][] = [
+    ['SUPER_ADMIN', { role: 'ADMIN' }],
+    ['SUPER_ADMIN', { active: false }],
+    ['ADMIN', { role: 'VIEWER' }],
+    ['ADMIN', { role: 'SUPER_ADMIN' }],
+    ['ADMIN', { active: false }],
+    ['PRACTITIONER', { role: 'ADMIN' }],
+    ['PRACTITIONER', { active: false }],
+    ['VIEWER', { role: 'ADMIN' }],
+    ['VIEWER', { active: false }],
+  ];
+
+  it.each(SELF_CHANGES)('%s × PATCH /users/<own id> %j → 403, unchanged and still signed in', async (actor, change) => {
+    const ownId = actor === 'SUPER_ADMIN' ? rootId : org.userIds[actor as keyof OrgWorld['userIds']];
+    const before = await dbState(t.sql, { userId: ownId });
+    const res = await t.request('PATCH', `/api/v1/users/${ownId}`, { token: tokens[actor], body: change });
+    expectError(res, 403, 'FORBIDDEN');
+    expect(await dbState(t.sql, { userId: ownId })).toEqual(before);
+    const me = await t.request('GET', '/api/v1/auth/me', { token: tokens[actor] });
+    expectStatus(me, 200);
+    expect(me.body.role).toBe(actor);
+  });
+
+  it.each(['VIEWER', 'PRACTITIONER', 'ADMIN'] as const)('ADMIN × PATCH /users/:id of a %s with role SUPER_ADMIN → 403, unchanged', async (role) => {
+    const user = await f.user(role);
+    const before = await dbState(t.sql, { userId: user.id });
+    const res = await asAdmin('PATCH', `/api/v1/users/${user.id}`, { role: 'SUPER_ADMIN' });
+    expectError(res, 403, 'FORBIDDEN');
+    expect(await dbState(t.sql, { userId: user.id })).toEqual(before);
+  });
+
+  it.each(['ADMIN', 'SUPER_ADMIN'] as const)(
+    'a user deactivated by the %s: their token → 401 at once, login → 401 INVALID_CREDENTIALS',
+    async (deactivator) => {
+      const user = await f.user('PRACTITIONER');
+      const token = await login(t.request, user.email, user.password);
+      const auth = await f.authorization();
+      expectStatus(await t.request('GET', '/api/v1/auth/me', { token }), 200);
+
+      const res = await t.request('PATCH', `/api/v1/users/${user.id}`, { token: tokens[deactivator], body: { active: false } });
+      expectStatus(res, 200);
+      expect(res.body).toMatchObject({ id: user.id, active: false, role: 'PRACTITIONER' });
+
+      expectError(await t.request('GET', '/api/v1/auth/me', { token }), 401, 'UNAUTHORIZED');
+      expectError(await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token }), 401, 'UNAUTHORIZED');
+      expectError(await t.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token, body: { units: 1 } }), 401, 'UNAUTHORIZED');
+      expect((await dbState(t.sql, { authorizationId: auth.id })).reservations).toEqual([]);
+
+      const again = await t.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: user.password } });
+      expectError(again, 401, 'INVALID_CREDENTIALS');
+      expect(again.body).not.toHaveProperty('accessToken');
+    },
+  );
+});

@@ -1,0 +1,616 @@
+import { randomBytes } from 'node:crypto';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+
+// SPEC §3 (fields and limits), §5 (status codes: 400 VALIDATION_FAILED with the offending fields,
+// 413 over 100 kB, never a 500) and §6. Every route with a body or a query gets a table of bad
+// inputs, each with its exact status and code; after every rejected mutating request the
+// database is byte-for-byte what it was before.
+
+interface Sent {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+interface Case {
+  name: string;
+  /** A JSON value sent as application/json (a function: built when the case runs). */
+  body?: unknown;
+  /** Sent as-is (string or bytes) — for malformed JSON and invalid UTF-8. */
+  raw?: string | Buffer;
+  contentType?: string;
+  /** Query string for GET routes (without the "?"). */
+  query?: string;
+  status: number;
+  code: string;
+  /** The field `fields` must name (400 VALIDATION_FAILED). */
+  field?: string;
+}
+
+interface Route {
+  name: string;
+  method: 'GET' | 'POST' | 'PATCH';
+  /** Evaluated per case (it may create the object the case acts on). */
+  path: () => Promise<string> | string;
+  token: () => string | undefined;
+  cases: Case[];
+}
+
+const seen: { method: string; path: string; status: number }[] = [];
+let t: TestApp;
+
+async function send(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}): Promise<Sent> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | Uint8Array | undefined;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = opts.contentType ?? 'application/json';
+  } else if (opts.raw !== undefined) {
+    body = typeof opts.raw === 'string' ? opts.raw : new Uint8Array(opts.raw);
+    headers['content-type'] = opts.contentType ?? 'application/json';
+  }
+  const res = await fetch(`${t.base}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  seen.push({ method, path, status: res.status });
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}
+
+/** SPEC §5: every error body is {statusCode, error, message, code}; never a stack trace. */
+function expectErrorShape(res: Sent): void {
+  expect(res.body).toEqual(
+    expect.objectContaining({ statusCode: res.status, error: expect.any(String), message: expect.any(String), code: expect.any(String) }),
+  );
+  expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+  expect(res.text).not.toMatch(/node_modules|QueryFailedError|DriverException|SELECT |INSERT /i);
+}
+
+/** Everything a request could have written, in one comparable value. */
+async function snapshot(): Promise<Record<string, unknown>> {
+  const digest = (table: string) =>
+    `(select count(*)::int || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from ${table} x)`;
+  const { rows } = await t.sql.query(`select
+    ${digest('organizations')} as organizations,
+    ${digest('users')} as users,
+    ${digest('authorizations')} as authorizations,
+    ${digest('reservations')} as reservations,
+    ${digest('ledger_entries')} as ledger,
+    ${digest('idempotency_keys')} as idempotency`);
+  return rows[0];
+}
+
+const s = (n: number, c = 'x') => c.repeat(n);
+const unique = () => randomBytes(4).toString('hex');
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+const deepArray = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+const deepObject = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+
+/** Body-level attacks every JSON route must refuse the same way. */
+function bodyCases(base: Record<string, unknown>, textField?: string): Case[] {
+  const json = JSON.stringify(base);
+  const inner = json.slice(1, -1);
+  const cases: Case[] = [
+    { name: 'malformed JSON (truncated)', raw: json.slice(0, -3), status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'malformed JSON (trailing comma)', raw: `{${inner},}`, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'malformed JSON (single quotes)', raw: json.replace(/"/g, "'"), status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'a body of null', raw: 'null', status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'a body of "text"', raw: '"text"', status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'a body of 5', raw: '5', status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'a body of []', raw: '[]', status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'the body wrapped in an array', raw: `[${json}]`, status: 400, code: 'VALIDATION_FAILED' },
+    { name: '"__proto__" key', raw: `{"__proto__":{"role":"SUPER_ADMIN","isAdmin":true},${inner}}`, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: '"constructor" key', raw: `{"constructor":{"prototype":{"isAdmin":true}},${inner}}`, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: 'nested "__proto__" key', raw: `{${inner},"x":{"y":{"__proto__":{"polluted":1}}}}`, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: '"prototype" key', raw: `{${inner},"prototype":{"polluted":1}}`, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+    { name: '10,000 levels of nested arrays', raw: deepArray(10_000), status: 400, code: 'VALIDATION_FAILED' },
+    { name: '10,000 levels of nested objects', raw: deepObject(10_000), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a 200 kB body', raw: `{${inner},"padding":"${s(200_000)}"}`, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    { name: 'a 101 kB body', raw: `{${inner},"padding":"${s(101 * 1024)}"}`, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    { name: 'an unsupported charset', raw: json, contentType: 'application/json; charset=koi8-r', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  ];
+  if (textField) {
+    // {"...": ..., "<textField>": "ab<FF FE C3 28>cd"}: a well-formed JSON string whose bytes are not UTF-8.
+    const rest = JSON.stringify(Object.fromEntries(Object.entries(base).filter(([k]) => k !== textField))).slice(1, -1);
+    const prefix = Buffer.from(rest ? `{${rest},"${textField}":"ab` : `{"${textField}":"ab`);
+    cases.push({
+      name: `invalid UTF-8 bytes in ${textField}`,
+      raw: Buffer.concat([prefix, Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('cd"}')]),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+  }
+  return cases;
+}
+
+describe('validation: malformed inputs per route, each answered 4xx with its exact code', () => {
+  let root: string;
+  let org: OrgWorld;
+  let auth: { id: string; startDate: string; endDate: string };
+  let reservationAuth: { id: string };
+  let consumeAuth: { id: string };
+  let patchTarget: { id: string };
+  let reservationId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    root = await rootToken(t.request);
+    org = await createOrg(t.request, root);
+    auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50, notes: 'original notes' });
+    reservationAuth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 10 });
+    consumeAuth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 1_000_000 });
+    const target = await t.request('POST', '/api/v1/users', {
+      token: org.tokens.ADMIN,
+      body: { email: `patch-target-${unique()}@example.com`, password: PASSWORD, role: 'PRACTITIONER' },
+    });
+    expect(target.status).toBe(201);
+    patchTarget = target.body;
+    const r = await t.request('POST', `/api/v1/authorizations/${consumeAuth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 5 } });
+    expect(r.status).toBe(201);
+    reservationId = r.body.reservation.id;
+  });
+  afterAll(() => t.close());
+
+  const authBase = () => ({
+    patientId: 'patient-v',
+    payer: 'Acme Health',
+    authNumber: `AUTH-${unique()}`,
+    serviceCode: '97153',
+    totalUnits: 50,
+    startDate: dayOffset(-10),
+    endDate: dayOffset(90),
+  });
+  // Built when the case runs (org does not exist while the tables are declared).
+  const user = (patch: Record<string, unknown>) => () => ({ email: `new-${unique()}@example.com`, password: PASSWORD, role: 'PRACTITIONER', organizationId: org.id, ...patch });
+  const V = 'VALIDATION_FAILED';
+  const bad = (name: string, body: unknown, field: string): Case => ({ name, body, status: 400, code: V, field });
+  const badQuery = (query: string, field: string): Case => ({ name: `?${query}`, query, status: 400, code: V, field });
+
+  const routes: Route[] = [
+    {
+      name: 'POST /api/v1/auth/login',
+      method: 'POST',
+      path: () => '/api/v1/auth/login',
+      token: () => undefined,
+      // One email per case: the login limit (10 per 15 min) is per email.
+      cases: [
+        bad('unknown field', { email: 'l1@example.com', password: 'whatever-password', remember: true }, 'remember'),
+        bad('email a number', { email: 5, password: 'whatever-password' }, 'email'),
+        bad('email null', { email: null, password: 'whatever-password' }, 'email'),
+        bad('email missing', { password: 'whatever-password' }, 'email'),
+        bad('password a number', { email: 'l2@example.com', password: 123456789012 }, 'password'),
+        bad('password null', { email: 'l3@example.com', password: null }, 'password'),
+        bad('password missing', { email: 'l4@example.com' }, 'password'),
+        bad('password an array', { email: 'l5@example.com', password: ['a'] }, 'password'),
+        bad('password an object', { email: 'l6@example.com', password: { $ne: '' } }, 'password'),
+        bad('email over 254 chars', { email: `${s(250)}@example.com`, password: 'whatever-password' }, 'email'),
+        bad('password over 1024 chars', { email: 'l7@example.com', password: s(1025) }, 'password'),
+        ...bodyCases({ email: 'l8@example.com', password: 'whatever-password' }, 'password'),
+      ],
+    },
+    {
+      name: 'POST /api/v1/organizations',
+      method: 'POST',
+      path: () => '/api/v1/organizations',
+      token: () => root,
+      cases: [
+        bad('name missing', {}, 'name'),
+        bad('name empty', { name: '' }, 'name'),
+        bad('name blank', { name: '   ' }, 'name'),
+        bad('name 201 chars', { name: s(201) }, 'name'),
+        bad('name a number', { name: 5 }, 'name'),
+        bad('name null', { name: null }, 'name'),
+        bad('name an array', { name: ['Org'] }, 'name'),
+        bad('name an object', { name: { first: 'Org' } }, 'name'),
+        bad('unknown field', { name: 'Org', extra: 1 }, 'extra'),
+        bad('id (mass assignment)', { name: 'Org', id: '00000000-0000-4000-8000-000000000000' }, 'id'),
+        ...bodyCases({ name: 'Org' }, 'name'),
+      ],
+    },
+    {
+      name: 'POST /api/v1/users',
+      method: 'POST',
+      path: () => '/api/v1/users',
+      token: () => root,
+      cases: [
+        bad('email not an email', user({ email: 'not-an-email' }), 'email'),
+        bad('email empty', user({ email: '' }), 'email'),
+        bad('email a number', user({ email: 5 }), 'email'),
+        bad('email null', user({ email: null }), 'email'),
+        bad('password 11 chars', user({ password: s(11, 'p') }), 'password'),
+        bad('password 129 chars', user({ password: s(129, 'p') }), 'password'),
+        bad('password a number', user({ password: 123456789012345 }), 'password'),
+        bad('password null', user({ password: null }), 'password'),
+        bad('role unknown', user({ role: 'GOD' }), 'role'),
+        bad('role lowercase', user({ role: 'practitioner' }), 'role'),
+        bad('role null', user({ role: null }), 'role'),
+        bad('role missing', user({ role: undefined }), 'role'),
+        bad('organizationId not a uuid', user({ organizationId: 'org-1' }), 'organizationId'),
+        bad('organizationId a number', user({ organizationId: 5 }), 'organizationId'),
+        bad('active (mass assignment)', user({ active: false }), 'active'),
+        bad('passwordHash (mass assignment)', user({ passwordHash: '$argon2id$v=19$m=1,t=1,p=1$x$y' }), 'passwordHash'),
+        bad('unknown field', user({ extra: 1 }), 'extra'),
+        ...bodyCases({ email: `raw-${unique()}@example.com`, password: PASSWORD, role: 'SUPER_ADMIN' }, 'password'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/users/:id',
+      method: 'PATCH',
+      path: () => `/api/v1/users/${patchTarget.id}`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('role unknown', { role: 'GOD' }, 'role'),
+        bad('role lowercase', { role: 'viewer' }, 'role'),
+        bad('role a number', { role: 1 }, 'role'),
+        bad('role null', { role: null }, 'role'),
+        bad('active "true" (a string)', { active: 'true' }, 'active'),
+        bad('active "false" (a string)', { active: 'false' }, 'active'),
+        bad('active 0', { active: 0 }, 'active'),
+        bad('active null', { active: null }, 'active'),
+        bad('email (not changeable)', { email: 'other@example.com' }, 'email'),
+        bad('password (not changeable)', { password: 'another-password-1' }, 'password'),
+        bad('organizationId (not changeable)', { organizationId: '00000000-0000-4000-8000-000000000000' }, 'organizationId'),
+        bad('unknown field', { active: false, extra: 1 }, 'extra'),
+        ...bodyCases({ active: false }),
+      ],
+    },
+    {
+      name: 'POST /api/v1/authorizations',
+      method: 'POST',
+      path: () => '/api/v1/authorizations',
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('unknown field', { ...authBase(), extra: 1 }, 'extra'),
+        bad('usedUnits (mass assignment)', { ...authBase(), usedUnits: 0 }, 'usedUnits'),
+        bad('scheduledUnits (mass assignment)', { ...authBase(), scheduledUnits: 0 }, 'scheduledUnits'),
+        bad('availableUnits (mass assignment)', { ...authBase(), availableUnits: 50 }, 'availableUnits'),
+        bad('id (mass assignment)', { ...authBase(), id: '00000000-0000-4000-8000-000000000000' }, 'id'),
+        bad('totalUnits "5"', { ...authBase(), totalUnits: '5' }, 'totalUnits'),
+        bad('totalUnits 2.5', { ...authBase(), totalUnits: 2.5 }, 'totalUnits'),
+        bad('totalUnits 1e20', { ...authBase(), totalUnits: 1e20 }, 'totalUnits'),
+        bad('totalUnits 2**53', { ...authBase(), totalUnits: 2 ** 53 }, 'totalUnits'),
+        bad('totalUnits 0', { ...authBase(), totalUnits: 0 }, 'totalUnits'),
+        bad('totalUnits -5', { ...authBase(), totalUnits: -5 }, 'totalUnits'),
+        bad('totalUnits 1000001', { ...authBase(), totalUnits: 1_000_001 }, 'totalUnits'),
+        bad('totalUnits null', { ...authBase(), totalUnits: null }, 'totalUnits'),
+        bad('totalUnits true', { ...authBase(), totalUnits: true }, 'totalUnits'),
+        bad('totalUnits [5]', { ...authBase(), totalUnits: [5] }, 'totalUnits'),
+        bad('totalUnits {}', { ...authBase(), totalUnits: {} }, 'totalUnits'),
+        bad('totalUnits missing', { ...authBase(), totalUnits: undefined }, 'totalUnits'),
+        bad('serviceCode lowercase', { ...authBase(), serviceCode: 'abcd' }, 'serviceCode'),
+        bad('serviceCode 3 chars', { ...authBase(), serviceCode: '971' }, 'serviceCode'),
+        bad('serviceCode 9 chars', { ...authBase(), serviceCode: '971531234' }, 'serviceCode'),
+        bad('serviceCode with a dash', { ...authBase(), serviceCode: '97-53' }, 'serviceCode'),
+        bad('serviceCode a number', { ...authBase(), serviceCode: 97153 }, 'serviceCode'),
+        bad('serviceCode null', { ...authBase(), serviceCode: null }, 'serviceCode'),
+        bad("patientId ''", { ...authBase(), patientId: '' }, 'patientId'),
+        bad('patientId 129 chars', { ...authBase(), patientId: s(129) }, 'patientId'),
+        bad('patientId a number', { ...authBase(), patientId: 12345 }, 'patientId'),
+        bad('patientId null', { ...authBase(), patientId: null }, 'patientId'),
+        bad('patientId an object', { ...authBase(), patientId: { $gt: '' } }, 'patientId'),
+        bad("authNumber ''", { ...authBase(), authNumber: '' }, 'authNumber'),
+        bad('authNumber 65 chars', { ...authBase(), authNumber: s(65) }, 'authNumber'),
+        bad('authNumber an array', { ...authBase(), authNumber: ['A-1'] }, 'authNumber'),
+        bad('payer 129 chars', { ...authBase(), payer: s(129) }, 'payer'),
+        bad('payer a number', { ...authBase(), payer: 7 }, 'payer'),
+        bad('notes 2001 chars', { ...authBase(), notes: s(2001) }, 'notes'),
+        bad('notes an object', { ...authBase(), notes: { text: 'x' } }, 'notes'),
+        bad("startDate '2026-02-30'", { ...authBase(), startDate: '2026-02-30' }, 'startDate'),
+        bad("startDate '2026-1-1'", { ...authBase(), startDate: '2026-1-1' }, 'startDate'),
+        bad("startDate '20260101'", { ...authBase(), startDate: '20260101' }, 'startDate'),
+        bad("startDate '2026-13-01'", { ...authBase(), startDate: '2026-13-01' }, 'startDate'),
+        bad('startDate with a time', { ...authBase(), startDate: '2026-01-01T00:00:00Z' }, 'startDate'),
+        bad('startDate a number', { ...authBase(), startDate: 20260101 }, 'startDate'),
+        bad('startDate null', { ...authBase(), startDate: null }, 'startDate'),
+        bad("endDate '2026-02-30'", { ...authBase(), endDate: '2026-02-30' }, 'endDate'),
+        bad("endDate '2025-02-29' (not a leap year)", { ...authBase(), endDate: '2025-02-29' }, 'endDate'),
+        bad("endDate 'tomorrow'", { ...authBase(), endDate: 'tomorrow' }, 'endDate'),
+        bad('startDate after endDate', { ...authBase(), startDate: dayOffset(10), endDate: dayOffset(9) }, 'endDate'),
+        bad('status CANCELLED at creation', { ...authBase(), status: 'CANCELLED' }, 'status'),
+        bad('status EXPIRED (computed, not stored)', { ...authBase(), status: 'EXPIRED' }, 'status'),
+        bad('status lowercase', { ...authBase(), status: 'active' }, 'status'),
+        bad('organizationId not a uuid', { ...authBase(), organizationId: 'mine' }, 'organizationId'),
+        ...bodyCases(authBase(), 'patientId'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/authorizations/:id',
+      method: 'PATCH',
+      path: () => `/api/v1/authorizations/${auth.id}`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('totalUnits 0', { totalUnits: 0 }, 'totalUnits'),
+        bad('totalUnits 1000001', { totalUnits: 1_000_001 }, 'totalUnits'),
+        bad('totalUnits "5"', { totalUnits: '5' }, 'totalUnits'),
+        bad('totalUnits 2.5', { totalUnits: 2.5 }, 'totalUnits'),
+        bad('totalUnits 1e20', { totalUnits: 1e20 }, 'totalUnits'),
+        bad('totalUnits 2**53', { totalUnits: 2 ** 53 }, 'totalUnits'),
+        bad('totalUnits -1', { totalUnits: -1 }, 'totalUnits'),
+        bad('totalUnits null', { totalUnits: null }, 'totalUnits'),
+        bad("endDate '2026-02-30'", { endDate: '2026-02-30' }, 'endDate'),
+        bad("endDate '2026-1-1'", { endDate: '2026-1-1' }, 'endDate'),
+        bad("endDate '20260101'", { endDate: '20260101' }, 'endDate'),
+        bad('endDate null', { endDate: null }, 'endDate'),
+        bad('endDate before startDate', { endDate: dayOffset(-20) }, 'endDate'),
+        bad('status EXPIRED (computed)', { status: 'EXPIRED' }, 'status'),
+        bad('status EXHAUSTED (computed)', { status: 'EXHAUSTED' }, 'status'),
+        bad('status lowercase', { status: 'cancelled' }, 'status'),
+        bad('status null', { status: null }, 'status'),
+        bad('notes 2001 chars', { notes: s(2001) }, 'notes'),
+        bad('notes a number', { notes: 5 }, 'notes'),
+        bad('payer 129 chars', { payer: s(129) }, 'payer'),
+        bad('usedUnits (not writable)', { usedUnits: 0 }, 'usedUnits'),
+        bad('scheduledUnits (not writable)', { scheduledUnits: 0 }, 'scheduledUnits'),
+        bad('startDate (not writable)', { startDate: dayOffset(-5) }, 'startDate'),
+        bad('organizationId (not writable)', { organizationId: '00000000-0000-4000-8000-000000000000' }, 'organizationId'),
+        bad('authNumber (not writable)', { authNumber: 'NEW-1' }, 'authNumber'),
+        bad('unknown field', { notes: 'n', extra: 1 }, 'extra'),
+        ...bodyCases({ notes: 'changed' }, 'notes'),
+      ],
+    },
+    {
+      name: 'GET /api/v1/authorizations (query)',
+      method: 'GET',
+      path: () => '/api/v1/authorizations',
+      token: () => org.tokens.VIEWER,
+      cases: [
+        badQuery('limit=0', 'limit'),
+        badQuery('limit=101', 'limit'),
+        badQuery('limit=abc', 'limit'),
+        badQuery('limit=2.5', 'limit'),
+        badQuery('limit=-1', 'limit'),
+        badQuery('limit=1e1', 'limit'),
+        badQuery('limit=', 'limit'),
+        badQuery('limit=5abc', 'limit'),
+        badQuery('limit=1&limit=2', 'limit'),
+        badQuery('cursor=!!!', 'cursor'),
+        badQuery(`cursor=${b64('not-a-uuid')}`, 'cursor'),
+        badQuery(`cursor=${b64("' or 1=1 --")}`, 'cursor'),
+        badQuery(`cursor=${s(201, 'a')}`, 'cursor'),
+        badQuery('cursor=', 'cursor'),
+        badQuery('status=FOO', 'status'),
+        badQuery('status=active', 'status'),
+        badQuery('serviceCode=abc', 'serviceCode'),
+        badQuery('serviceCode=971531234', 'serviceCode'),
+        badQuery('patientId=', 'patientId'),
+        badQuery(`patientId=${s(129)}`, 'patientId'),
+        badQuery('organizationId=not-a-uuid', 'organizationId'),
+        badQuery('foo=bar', 'foo'),
+      ],
+    },
+    {
+      name: 'POST /api/v1/authorizations/:id/reservations',
+      method: 'POST',
+      path: () => `/api/v1/authorizations/${reservationAuth.id}/reservations`,
+      token: () => org.tokens.PRACTITIONER,
+      cases: [
+        bad('units missing', {}, 'units'),
+        bad('units 0', { units: 0 }, 'units'),
+        bad('units -1', { units: -1 }, 'units'),
+        bad('units "5"', { units: '5' }, 'units'),
+        bad('units 2.5', { units: 2.5 }, 'units'),
+        bad('units 1e20', { units: 1e20 }, 'units'),
+        bad('units 2**53', { units: 2 ** 53 }, 'units'),
+        bad('units 1000001', { units: 1_000_001 }, 'units'),
+        bad('units null', { units: null }, 'units'),
+        bad('units true', { units: true }, 'units'),
+        bad('units [5]', { units: [5] }, 'units'),
+        bad('units {}', { units: {} }, 'units'),
+        bad("serviceDate '2026-02-30'", { units: 1, serviceDate: '2026-02-30' }, 'serviceDate'),
+        bad("serviceDate '2026-1-1'", { units: 1, serviceDate: '2026-1-1' }, 'serviceDate'),
+        bad("serviceDate '20260101'", { units: 1, serviceDate: '20260101' }, 'serviceDate'),
+        bad('serviceDate a number', { units: 1, serviceDate: 20260101 }, 'serviceDate'),
+        bad('reference 129 chars', { units: 1, reference: s(129) }, 'reference'),
+        bad('reference a number', { units: 1, reference: 5 }, 'reference'),
+        bad('expiresAt in the past', { units: 1, expiresAt: new Date(Date.now() - 60_000).toISOString() }, 'expiresAt'),
+        bad('expiresAt without a time zone', { units: 1, expiresAt: '2099-01-01T10:00:00' }, 'expiresAt'),
+        bad('expiresAt a date only', { units: 1, expiresAt: '2099-01-01' }, 'expiresAt'),
+        bad('expiresAt not a date', { units: 1, expiresAt: 'tomorrow' }, 'expiresAt'),
+        bad('expiresAt epoch millis', { units: 1, expiresAt: Date.now() + 3_600_000 }, 'expiresAt'),
+        bad("expiresAt '2099-02-30T00:00:00Z'", { units: 1, expiresAt: '2099-02-30T00:00:00Z' }, 'expiresAt'),
+        bad('status (mass assignment)', { units: 1, status: 'CONSUMED' }, 'status'),
+        bad('consumedUnits (mass assignment)', { units: 1, consumedUnits: 1 }, 'consumedUnits'),
+        bad('createdBy (mass assignment)', { units: 1, createdBy: '00000000-0000-4000-8000-000000000000' }, 'createdBy'),
+        bad('authorizationId (mass assignment)', { units: 1, authorizationId: '00000000-0000-4000-8000-000000000000' }, 'authorizationId'),
+        bad('unknown field', { units: 1, extra: 1 }, 'extra'),
+        { name: 'units 11 on a 10-unit authorization', body: { units: 11 }, status: 409, code: 'INSUFFICIENT_UNITS' },
+        ...bodyCases({ units: 1 }, 'reference'),
+      ],
+    },
+    {
+      name: 'GET /api/v1/authorizations/:id/reservations (query)',
+      method: 'GET',
+      path: () => `/api/v1/authorizations/${consumeAuth.id}/reservations`,
+      token: () => org.tokens.VIEWER,
+      cases: [
+        badQuery('limit=0', 'limit'),
+        badQuery('limit=101', 'limit'),
+        badQuery('limit=abc', 'limit'),
+        badQuery('limit=2.5', 'limit'),
+        badQuery('cursor=!!!', 'cursor'),
+        badQuery(`cursor=${b64('not-a-uuid')}`, 'cursor'),
+        badQuery('status=FOO', 'status'),
+        badQuery('status=scheduled', 'status'),
+        badQuery('foo=bar', 'foo'),
+      ],
+    },
+    {
+      name: 'POST /api/v1/reservations/:id/consume',
+      method: 'POST',
+      path: () => `/api/v1/reservations/${reservationId}/consume`,
+      token: () => org.tokens.PRACTITIONER,
+      cases: [
+        bad('units greater than the reservation (6 of 5)', { units: 6 }, 'units'),
+        bad('units -1', { units: -1 }, 'units'),
+        bad('units "1"', { units: '1' }, 'units'),
+        bad('units 2.5', { units: 2.5 }, 'units'),
+        bad('units 1e20', { units: 1e20 }, 'units'),
+        bad('units 2**53', { units: 2 ** 53 }, 'units'),
+        bad('units 1000001', { units: 1_000_001 }, 'units'),
+        bad('units true', { units: true }, 'units'),
+        bad('units [1]', { units: [1] }, 'units'),
+        bad('status (mass assignment)', { status: 'RELEASED' }, 'status'),
+        bad('unknown field', { units: 1, extra: 1 }, 'extra'),
+        ...bodyCases({ units: 1 }),
+        // Last: if null were taken as "consume all", it would consume the reservation.
+        bad('units null', { units: null }, 'units'),
+      ],
+    },
+    {
+      name: 'GET /api/v1/authorizations/:id/ledger (query)',
+      method: 'GET',
+      path: () => `/api/v1/authorizations/${consumeAuth.id}/ledger`,
+      token: () => org.tokens.VIEWER,
+      cases: [
+        badQuery('limit=0', 'limit'),
+        badQuery('limit=101', 'limit'),
+        badQuery('limit=abc', 'limit'),
+        badQuery('limit=2.5', 'limit'),
+        badQuery('limit=-5', 'limit'),
+        badQuery('cursor=!!!', 'cursor'),
+        badQuery(`cursor=${b64('abc')}`, 'cursor'),
+        badQuery(`cursor=${b64('1; drop table ledger_entries')}`, 'cursor'),
+        badQuery(`cursor=${b64('9'.repeat(30))}`, 'cursor'),
+        badQuery('type=RESERVE', 'type'),
+      ],
+    },
+  ];
+
+  for (const route of routes) {
+    describe(route.name, () => {
+      it.each(route.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+        const path = await route.path();
+        const url = c.query !== undefined ? `${path}?${c.query}` : path;
+        const before = route.method === 'GET' ? undefined : await snapshot();
+        const body = typeof c.body === 'function' ? (c.body as () => unknown)() : c.body;
+        const res = await send(route.method, url, { token: route.token(), body, raw: c.raw, contentType: c.contentType });
+
+        expect({ status: res.status, code: res.body?.code }).toEqual({ status: c.status, code: c.code });
+        expectErrorShape(res);
+        if (c.code === 'VALIDATION_FAILED') {
+          expect(Array.isArray(res.body.fields)).toBe(true);
+          expect(res.body.fields.length).toBeGreaterThan(0);
+          if (c.field) expect(res.body.fields.map((f: { field: string }) => f.field)).toContain(c.field);
+        }
+        // Nothing was written.
+        if (before) expect(await snapshot()).toEqual(before);
+      });
+    });
+  }
+
+  describe('what a rejected request leaves behind, through the API', () => {
+    it('the authorizations and the reservation are as they were created: no units moved, no ledger entries', async () => {
+      const viewer = org.tokens.VIEWER;
+      const patched = await send('GET', `/api/v1/authorizations/${auth.id}`, { token: viewer });
+      expect(patched.body).toMatchObject({ totalUnits: 50, usedUnits: 0, scheduledUnits: 0, notes: 'original notes', endDate: dayOffset(90), status: 'ACTIVE' });
+      expect((await send('GET', `/api/v1/authorizations/${auth.id}/ledger`, { token: viewer })).body.items).toEqual([]);
+
+      const reserveTarget = await send('GET', `/api/v1/authorizations/${reservationAuth.id}`, { token: viewer });
+      expect(reserveTarget.body).toMatchObject({ totalUnits: 10, usedUnits: 0, scheduledUnits: 0, availableUnits: 10 });
+      expect((await send('GET', `/api/v1/authorizations/${reservationAuth.id}/ledger`, { token: viewer })).body.items).toEqual([]);
+      expect((await send('GET', `/api/v1/authorizations/${reservationAuth.id}/reservations`, { token: viewer })).body.items).toEqual([]);
+
+      const reservation = await send('GET', `/api/v1/reservations/${reservationId}`, { token: viewer });
+      expect(reservation.body).toMatchObject({ status: 'SCHEDULED', units: 5, consumedUnits: 0 });
+      const consumeLedger = await send('GET', `/api/v1/authorizations/${consumeAuth.id}/ledger`, { token: viewer });
+      expect(consumeLedger.body.items.map((e: { type: string; units: number }) => `${e.type}:${e.units}`)).toEqual(['RESERVE:5']);
+
+      const target = await send('GET', '/api/v1/users', { token: org.tokens.ADMIN });
+      expect(target.body.items.find((u: { id: string }) => u.id === patchTarget.id)).toMatchObject({ role: 'PRACTITIONER', active: true });
+    });
+  });
+
+  describe('the boundaries themselves are accepted (the tables above are not refusing everything)', () => {
+    it('totalUnits 1 and 1,000,000; patientId 128 chars; authNumber 64; notes 2000; payer 128; serviceCode 4 and 8 chars', async () => {
+      const a = await send('POST', '/api/v1/authorizations', {
+        token: org.tokens.ADMIN,
+        body: { ...authBase(), totalUnits: 1, patientId: s(128, 'p'), authNumber: s(64, 'A'), notes: s(2000, 'n'), payer: s(128, 'y'), serviceCode: 'ABCD' },
+      });
+      expect(a.status).toBe(201);
+      expect(a.body).toMatchObject({ totalUnits: 1, patientId: s(128, 'p'), authNumber: s(64, 'A'), serviceCode: 'ABCD' });
+      const b = await send('POST', '/api/v1/authorizations', { token: org.tokens.ADMIN, body: { ...authBase(), totalUnits: 1_000_000, serviceCode: 'H2019HN1' } });
+      expect(b.status).toBe(201);
+      expect(b.body).toMatchObject({ totalUnits: 1_000_000, serviceCode: 'H2019HN1', startDate: dayOffset(-10), endDate: dayOffset(90) });
+      const sameDay = await send('POST', '/api/v1/authorizations', { token: org.tokens.ADMIN, body: { ...authBase(), startDate: dayOffset(1), endDate: dayOffset(1) } });
+      expect(sameDay.status).toBe(201);
+    });
+
+    it('query limits 1 and 100 are accepted', async () => {
+      for (const limit of [1, 100]) {
+        expect((await send('GET', `/api/v1/authorizations?limit=${limit}`, { token: org.tokens.VIEWER })).status).toBe(200);
+        expect((await send('GET', `/api/v1/authorizations/${consumeAuth.id}/ledger?limit=${limit}`, { token: org.tokens.VIEWER })).status).toBe(200);
+        expect((await send('GET', `/api/v1/authorizations/${consumeAuth.id}/reservations?limit=${limit}`, { token: org.tokens.VIEWER })).status).toBe(200);
+      }
+    });
+
+    it('a reservation with units 1,000,000 fits a 1,000,000-unit authorization, with expiresAt in an offset time zone', async () => {
+      const big = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 1_000_000 });
+      const expiresAt = new Date(Date.now() + 86_400_000).toISOString().replace('Z', '+00:00');
+      const r = await send('POST', `/api/v1/authorizations/${big.id}/reservations`, {
+        token: org.tokens.PRACTITIONER,
+        body: { units: 1_000_000, reference: s(128, 'r'), expiresAt },
+      });
+      expect(r.status).toBe(201);
+      expect(r.body.authorization).toMatchObject({ scheduledUnits: 1_000_000, availableUnits: 0, status: 'EXHAUSTED' });
+      expect(Date.parse(r.body.reservation.expiresAt)).toBe(Date.parse(expiresAt));
+    });
+  });
+
+  describe('SQL and script payloads in free-text fields are data, stored and returned literally', () => {
+    const patientId = "'; drop table authorizations; --";
+    const notes = '<script>alert(1)</script>';
+    const authNumber = `1' OR '1'='1-${unique()}`;
+    const payer = 'Robert"); DROP TABLE users;-- \u0000-free but \u2603 unicode';
+
+    it('POST, GET, list filter and PATCH keep the strings byte for byte', async () => {
+      const created = await send('POST', '/api/v1/authorizations', {
+        token: org.tokens.ADMIN,
+        body: { ...authBase(), patientId, notes, authNumber, payer: payer.replace('\u0000', '') },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ patientId, notes, authNumber, payer: payer.replace('\u0000', '') });
+      expect(created.headers.get('content-type')).toMatch(/^application\/json/);
+
+      const fetched = await send('GET', `/api/v1/authorizations/${created.body.id}`, { token: org.tokens.VIEWER });
+      expect(fetched.body).toMatchObject({ patientId, notes, authNumber });
+
+      const listed = await send('GET', `/api/v1/authorizations?patientId=${encodeURIComponent(patientId)}`, { token: org.tokens.VIEWER });
+      expect(listed.status).toBe(200);
+      expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([created.body.id]);
+
+      const patched = await send('PATCH', `/api/v1/authorizations/${created.body.id}`, { token: org.tokens.ADMIN, body: { notes: `${notes}<img src=x onerror=alert(2)>` } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.notes).toBe(`${notes}<img src=x onerror=alert(2)>`);
+
+      const reservation = await send('POST', `/api/v1/authorizations/${created.body.id}/reservations`, {
+        token: org.tokens.PRACTITIONER,
+        body: { units: 1, reference: "x'); delete from ledger_entries; --" },
+      });
+      expect(reservation.status).toBe(201);
+      expect(reservation.body.reservation.reference).toBe("x'); delete from ledger_entries; --");
+
+      // The tables are all still there.
+      const { rows } = await t.sql.query(`select count(*)::int as n from information_schema.tables where table_name in ('authorizations','users','ledger_entries')`);
+      expect(rows[0].n).toBe(3);
+    });
+
+    it('an organization name with markup is returned literally', async () => {
+      const name = `<img src=x onerror=alert(1)> & "Co" ${unique()}`;
+      const created = await send('POST', '/api/v1/organizations', { token: root, body: { name } });
+      expect(created.status).toBe(201);
+      expect(created.body.name).toBe(name);
+    });
+  });
+
+  it('no response in this whole file had a status of 500 or more', () => {
+    expect(seen.length).toBeGreaterThan(300);
+    expect(seen.filter((r) => r.status >= 500)).toEqual([]);
+  });
+});
