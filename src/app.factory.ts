@@ -8,7 +8,7 @@ import { AppConfig, LogLevel } from './config/app-config';
 import { DatabaseState } from './database/database.module';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
-import { refusePrototypeKeys } from './shared/http/json-guard';
+import { refuseInvalidUtf8, refusePrototypeKeys } from './shared/http/json-guard';
 import { createValidationPipe } from './shared/http/validation.pipe';
 
 const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -23,7 +23,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     logger: levelsFrom(config.logLevel),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys });
+  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys, verify: refuseInvalidUtf8 });
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', false);
   app.disable('x-powered-by');

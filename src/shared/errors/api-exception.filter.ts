@@ -35,7 +35,7 @@ function toApiError(exception: unknown): ApiError {
   }
   const status = parserStatus(exception);
   if (status !== undefined && status >= 400 && status < 500) {
-    const message = status === 413 ? 'Request body exceeds 100 kB' : 'Request body is not valid JSON';
+    const message = status === 413 ? 'Request body exceeds 100 kB' : (exception as Error).message || 'Request body is not valid JSON';
     return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: 'body', message }] } : {});
   }
   if (isConnectionError(exception)) {
