@@ -1,0 +1,56 @@
+import { ConfigError, loadConfig } from './load-config';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+};
+
+describe('loadConfig', () => {
+  it('has the SPEC §8 defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      nodeEnv: 'development',
+      jwtExpiresInSeconds: 900,
+      retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 },
+      rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10 },
+    });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ RETRY_MAX_ATTEMPTS: '0' }, 'RETRY_MAX_ATTEMPTS'],
+    [{ RETRY_BASE_DELAY_MS: '-1' }, 'RETRY_BASE_DELAY_MS'],
+    [{ RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '50' }, 'RETRY_MAX_DELAY_MS'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ JWT_EXPIRES_IN: '15 minutes' }, 'JWT_EXPIRES_IN'],
+    [{ BOOTSTRAP_ADMIN_EMAIL: 'a@b.c' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+    [{ BOOTSTRAP_ADMIN_EMAIL: 'a@b.c', BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+    [{ RATE_LIMIT_USER_PER_MINUTE: '1.5' }, 'RATE_LIMIT_USER_PER_MINUTE'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS'],
+  ])('%o is refused with a message naming %s', (env, name) => {
+    const problems = problemsOf(env);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join('\n')).toContain(name);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ PORT: 'x', RETRY_MAX_ATTEMPTS: 'y' })).toHaveLength(2);
+  });
+
+  it('accepts a production configuration', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u@h/db', JWT_EXPIRES_IN: '2h' });
+    expect(config.jwtExpiresInSeconds).toBe(7200);
+  });
+});
