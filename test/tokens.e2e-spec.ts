@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign as rsaSign } from 'node:crypto';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createOrg, login, OrgWorld, PASSWORD, rootToken } from './helpers/world';
@@ -252,8 +254,6 @@ describe('tokens: forged, tampered and stale bearer tokens are refused with 401'
   it('with no JWT_SECRET the key is generated under DATA_DIR, and a token forged with that file’s key is accepted', async () => {
     const generated = await startTestApp({}, t.databaseUrl);
     try {
-      const { readFileSync } = await import('node:fs');
-      const { join } = await import('node:path');
       const key = readFileSync(join(generated.config.dataDir, 'jwt-secret'), 'utf8').trim();
       expect(Buffer.byteLength(key)).toBeGreaterThanOrEqual(32);
       const ok = await generated.request('GET', '/api/v1/auth/me', { token: forge(HS256, claims(), key) });

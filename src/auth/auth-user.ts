@@ -12,4 +12,6 @@ export interface AccessTokenClaims {
   sub: string;
   role: Role;
   org: string | null;
+  /** Set by the signer (JWT_EXPIRES_IN); required when verifying. */
+  exp?: number;
 }

@@ -27,6 +27,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /** Returning null makes the guard answer 401: unknown or deactivated users hold no valid token. */
   async validate(claims: AccessTokenClaims): Promise<AuthUser | null> {
     if (typeof claims?.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(claims.sub)) return null;
+    // jsonwebtoken only checks exp when present: a token without one would never expire.
+    if (typeof claims.exp !== 'number') return null;
     return this.users.findActive(claims.sub);
   }
 }

@@ -1,14 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate } from '../shared/http/validators';
+import { IsCalendarDate, OptionalField } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 
 export const SERVICE_CODE = /^[A-Z0-9]{4,8}$/;
 
 export class CreateAuthorizationDto {
   @ApiPropertyOptional({ description: 'SUPER_ADMIN only (required for them): the organization that owns it' })
-  @IsOptional()
+  @OptionalField()
   @IsUUID()
   organizationId?: string;
 
@@ -18,7 +18,7 @@ export class CreateAuthorizationDto {
   patientId!: string;
 
   @ApiPropertyOptional({ maxLength: 128 })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(128)
   payer?: string;
@@ -48,12 +48,12 @@ export class CreateAuthorizationDto {
   endDate!: string;
 
   @ApiPropertyOptional({ enum: ['PENDING', 'ACTIVE'], default: 'ACTIVE' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['PENDING', 'ACTIVE'])
   status?: 'PENDING' | 'ACTIVE';
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(2000)
   notes?: string;
@@ -61,33 +61,33 @@ export class CreateAuthorizationDto {
 
 export class UpdateAuthorizationDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Adjusts the authorized units (ledger ADJUST)' })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   totalUnits?: number;
 
   @ApiPropertyOptional({ example: '2026-12-31' })
-  @IsOptional()
+  @OptionalField()
   @IsCalendarDate()
   endDate?: string;
 
   @ApiPropertyOptional({ enum: ['PENDING', 'ACTIVE', 'CANCELLED'] })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['PENDING', 'ACTIVE', 'CANCELLED'])
   status?: 'PENDING' | 'ACTIVE' | 'CANCELLED';
 
-  @ApiPropertyOptional({ maxLength: 2000, nullable: true })
+  @ApiPropertyOptional({ maxLength: 2000, nullable: true, description: 'null clears the notes' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  notes?: string;
+  notes?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 128 })
+  @ApiPropertyOptional({ maxLength: 128, nullable: true, description: 'null clears the payer' })
   @IsOptional()
   @IsString()
   @MaxLength(128)
-  payer?: string;
+  payer?: string | null;
 }
 
 /** Query strings arrive as text: `limit` is converted here, strictly (no "5abc", no 2.5). */
@@ -95,7 +95,7 @@ export const toLimit = ({ value }: { value: unknown }) => (typeof value === 'str
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
+  @OptionalField()
   @Transform(toLimit)
   @IsInt()
   @Min(1)
@@ -103,7 +103,7 @@ export class PageQuery {
   limit: number = 20;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   cursor?: string;
@@ -111,24 +111,24 @@ export class PageQuery {
 
 export class ListAuthorizationsQuery extends PageQuery {
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Length(1, 128)
   patientId?: string;
 
   @ApiPropertyOptional({ enum: EFFECTIVE_STATUSES, description: 'Effective status' })
-  @IsOptional()
+  @OptionalField()
   @IsIn(EFFECTIVE_STATUSES)
   status?: EffectiveStatus;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @Matches(SERVICE_CODE)
   serviceCode?: string;
 
   @ApiPropertyOptional({ description: 'SUPER_ADMIN only: one organization' })
-  @IsOptional()
+  @OptionalField()
   @IsUUID()
   organizationId?: string;
 }

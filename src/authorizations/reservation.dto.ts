@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate, IsFutureInstant } from '../shared/http/validators';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsCalendarDate, IsFutureInstant, OptionalField } from '../shared/http/validators';
 import { AuthorizationResponse, PageQuery } from './authorization.dto';
 import { ReservationStatus } from './reservation.entity';
 
@@ -14,25 +14,25 @@ export class CreateReservationDto {
   units!: number;
 
   @ApiPropertyOptional({ description: 'Defaults to today (UTC)', example: '2026-11-27' })
-  @IsOptional()
+  @OptionalField()
   @IsCalendarDate()
   serviceDate?: string;
 
   @ApiPropertyOptional({ maxLength: 128, description: "The client's appointment id" })
-  @IsOptional()
+  @OptionalField()
   @IsString()
   @MaxLength(128)
   reference?: string;
 
   @ApiPropertyOptional({ description: 'ISO-8601 instant in the future; the hold is released (EXPIRED) after it' })
-  @IsOptional()
+  @OptionalField()
   @IsFutureInstant()
   expiresAt?: string;
 }
 
 export class ConsumeReservationDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, description: 'Defaults to all reserved units; the rest is released' })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
@@ -41,7 +41,7 @@ export class ConsumeReservationDto {
 
 export class ListReservationsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: RESERVATION_STATUSES })
-  @IsOptional()
+  @OptionalField()
   @IsIn(RESERVATION_STATUSES)
   status?: ReservationStatus;
 }

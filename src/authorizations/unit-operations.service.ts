@@ -1,35 +1,27 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
+import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
+import { idempotencyStore } from '../idempotency/idempotency.store';
 import { NotFoundError } from '../shared/errors/api-error';
 import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
-import { AuthorizationLanes } from '../shared/transactions/authorization-lanes';
+import { AuthorizationLanes, BatchRunner, Settled } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
-import { checkConsume, checkReserve, checkStillScheduled } from './authorization-rules';
-import {
-  AUTHORIZATION_COLUMNS,
-  AuthorizationRow,
-  presentAuthorization,
-  presentReservation,
-  RESERVATION_COLUMNS,
-  ReservationRow,
-  tenantScope,
-} from './authorization-sql';
+import { AUTHORIZATION_COLUMNS, AuthorizationRow, RESERVATION_COLUMNS, ReservationRow, tenantScope } from './authorization-sql';
 import { appendLedger } from './ledger-writer';
 import { CreateReservationDto, UnitOperationResponse } from './reservation.dto';
-
-const respond = (reservation: ReservationRow, authorization: AuthorizationRow): UnitOperationResponse => ({
-  reservation: presentReservation(reservation),
-  authorization: presentAuthorization(authorization),
-});
+import { BatchPlan, CommandResult, planBatch, UnitCommand } from './unit-batch-plan';
 
 /**
- * Reserve, release, consume and expire (SPEC §4). Each runs in its authorization's lane, as one
- * SERIALIZABLE unit of work: read, decide with the plain rules of authorization-rules.ts, write
- * counters + reservation + ledger (+ idempotent answer) together. The database's CHECK
- * constraints stand behind every decision.
+ * Reserve, release, consume and expire (SPEC §4). Each request becomes a command in its
+ * authorization's lane; the commands queued there run together in one SERIALIZABLE unit of
+ * work: read the authorization (in the callers' organizations), the reservations and stored
+ * idempotent answers; decide every command in memory with the plain rules (unit-batch-plan.ts);
+ * write counters, reservations, ledger and answers; commit. A conflict fails the whole batch
+ * and every request in it is retried by its RetryInterceptor. The CHECK constraints stand
+ * behind every decision.
  */
 @Injectable()
 export class UnitOperationsService {
@@ -39,90 +31,41 @@ export class UnitOperationsService {
     private readonly em: EntityManager,
   ) {}
 
+  private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (authorizationId, commands) => this.execute(authorizationId, commands);
+
   reserve(caller: AuthUser, authorizationId: string, dto: CreateReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.lanes.run(authorizationId, () =>
-      this.uow.run(async (tx) => {
-        const authorization = await this.loadAuthorization(tx, caller, authorizationId);
-        const serviceDate = dto.serviceDate ?? todayUtc();
-        checkReserve(authorization, dto.units, serviceDate);
-        const updated = await this.moveUnits(tx, authorizationId, { scheduled: dto.units });
-        const [reservation] = await tx.execute<ReservationRow[]>(
-          `insert into reservations as r (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, created_by)
-           values (?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', ?) returning ${RESERVATION_COLUMNS}`,
-          [newId(), authorizationId, authorization.organizationId, dto.units, serviceDate, dto.reference ?? null, dto.expiresAt ?? null, caller.id],
-        );
-        await appendLedger(tx, [{ ...after(updated), authorizationId, reservationId: reservation.id, type: 'RESERVE', units: dto.units, actorId: caller.id }]);
-        return respond(reservation, updated);
-      }, idempotency),
-    );
+    return this.submit(authorizationId, {
+      kind: 'reserve',
+      caller,
+      idempotency,
+      reservationId: newId(),
+      units: dto.units,
+      serviceDate: dto.serviceDate ?? todayUtc(),
+      reference: dto.reference ?? null,
+      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
+    }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
   async release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
     const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.lanes.run(authorizationId, () =>
-      this.uow.run(async (tx) => {
-        const current = await this.loadReservation(tx, caller, reservationId);
-        checkStillScheduled(current, new Date());
-        const reservation = await this.finish(tx, reservationId, 'RELEASED', 0);
-        const updated = await this.moveUnits(tx, authorizationId, { scheduled: -current.units });
-        await appendLedger(tx, [{ ...after(updated), authorizationId, reservationId, type: 'RELEASE', units: current.units, actorId: caller.id }]);
-        return respond(reservation, updated);
-      }, idempotency),
-    );
+    return this.submit(authorizationId, { kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
-  async consume(caller: AuthUser, reservationId: string, requestedUnits: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+  async consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
     const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.lanes.run(authorizationId, () =>
-      this.uow.run(async (tx) => {
-        const current = await this.loadReservation(tx, caller, reservationId);
-        const authorization = await this.loadAuthorization(tx, caller, authorizationId);
-        const consumed = checkConsume(current, authorization.status, requestedUnits, new Date());
-        const remainder = current.units - consumed;
-        const reservation = await this.finish(tx, reservationId, 'CONSUMED', consumed);
-        const updated = await this.moveUnits(tx, authorizationId, { used: consumed, scheduled: -current.units });
-        const base = { authorizationId, reservationId, actorId: caller.id };
-        await appendLedger(tx, [
-          ...(consumed > 0
-            ? [{ ...base, ...after(updated), scheduledAfter: updated.scheduledUnits + remainder, type: 'CONSUME' as const, units: consumed }]
-            : []),
-          ...(remainder > 0 ? [{ ...base, ...after(updated), type: 'RELEASE' as const, units: remainder }] : []),
-        ]);
-        return respond(reservation, updated);
-      }, idempotency),
-    );
+    return this.submit(authorizationId, { kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
-  /** Releases one reservation whose expiresAt has passed; a no-op when someone else got there first. */
+  /** Releases one reservation whose expiresAt has passed; false when it was no longer due (someone got there first). */
   expire(reservationId: string, authorizationId: string): Promise<boolean> {
-    return this.lanes.run(authorizationId, async () => {
-      const { value } = await this.uow.run(async (tx) => {
-        const [current] = await tx.execute<ReservationRow[]>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = ?`, [reservationId]);
-        if (!current || current.status !== 'SCHEDULED' || !current.expiresAt || Date.parse(current.expiresAt) > Date.now()) return false;
-        await this.finish(tx, reservationId, 'EXPIRED', 0);
-        const updated = await this.moveUnits(tx, authorizationId, { scheduled: -current.units });
-        await appendLedger(tx, [{ ...after(updated), authorizationId, reservationId, type: 'EXPIRE', units: current.units, actorId: null }]);
-        return true;
-      });
-      return value;
-    });
+    return this.submit(authorizationId, { kind: 'expire', reservationId }) as Promise<boolean>;
   }
 
-  private async loadAuthorization(tx: EntityManager, caller: AuthUser, id: string): Promise<AuthorizationRow> {
-    const scope = tenantScope(caller, 'a.organization_id');
-    const [row] = await tx.execute<AuthorizationRow[]>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
-    if (!row) throw new NotFoundError('Authorization');
-    return row;
+  private submit(authorizationId: string, command: UnitCommand): Promise<CommandResult> {
+    return this.lanes.submit(authorizationId, command, this.runBatch);
   }
 
-  private async loadReservation(tx: EntityManager, caller: AuthUser, id: string): Promise<ReservationRow> {
-    const scope = tenantScope(caller, 'r.organization_id');
-    const [row] = await tx.execute<ReservationRow[]>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = ?${scope.sql}`, [id, ...scope.params]);
-    if (!row) throw new NotFoundError('Reservation');
-    return row;
-  }
-
-  /** Which lane a reservation's operations run in. A reservation never changes authorization. */
+  /** Which lane a reservation's operations run in (a reservation never changes authorization). */
   private async authorizationOf(caller: AuthUser, reservationId: string): Promise<string> {
     const scope = tenantScope(caller, 'organization_id');
     const [row] = await this.em
@@ -132,22 +75,61 @@ export class UnitOperationsService {
     return row.authorizationId;
   }
 
-  private async moveUnits(tx: EntityManager, id: string, delta: { used?: number; scheduled?: number }): Promise<AuthorizationRow> {
+  private async execute(authorizationId: string, commands: UnitCommand[]): Promise<Settled<CommandResult>[]> {
+    const { value } = await this.uow.run(async (tx) => {
+      const authorization = await this.loadAuthorization(tx, authorizationId, commands);
+      const reservationIds = commands.filter((c) => c.kind !== 'reserve').map((c) => c.reservationId);
+      const reservations = reservationIds.length
+        ? await tx.execute<ReservationRow[]>(`select ${RESERVATION_COLUMNS} from reservations r where r.authorization_id = ? and r.id in (?)`, [authorizationId, reservationIds])
+        : [];
+      const keyed = commands.flatMap((c) => (c.kind !== 'expire' && c.idempotency ? [c.idempotency] : []));
+      const stored = await idempotencyStore.findAnswers(tx, keyed);
+      const now = new Date();
+      const plan = planBatch(authorization, new Map(reservations.map((r) => [r.id, r])), stored, commands, now);
+      await this.write(tx, authorizationId, plan, now.toISOString());
+      return plan.outcomes;
+    });
+    return value;
+  }
+
+  /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */
+  private async loadAuthorization(tx: EntityManager, id: string, commands: UnitCommand[]): Promise<AuthorizationRow | undefined> {
+    const unscoped = commands.some((c) => c.kind === 'expire' || c.caller.role === Role.SUPER_ADMIN);
+    const organizations = [...new Set(commands.flatMap((c) => (c.kind !== 'expire' && c.caller.organizationId ? [c.caller.organizationId] : [])))];
     const [row] = await tx.execute<AuthorizationRow[]>(
-      `update authorizations as a set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = now()
-       where a.id = ? returning ${AUTHORIZATION_COLUMNS}`,
-      [delta.used ?? 0, delta.scheduled ?? 0, id],
+      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${unscoped ? '' : ' and a.organization_id in (?)'}`,
+      unscoped ? [id] : [id, organizations],
     );
     return row;
   }
 
-  private async finish(tx: EntityManager, id: string, status: 'RELEASED' | 'CONSUMED' | 'EXPIRED', consumedUnits: number): Promise<ReservationRow> {
-    const [row] = await tx.execute<ReservationRow[]>(
-      `update reservations as r set status = ?, consumed_units = ?, updated_at = now() where r.id = ? and r.status = 'SCHEDULED' returning ${RESERVATION_COLUMNS}`,
-      [status, consumedUnits, id],
-    );
-    return row;
+  private async write(tx: EntityManager, authorizationId: string, plan: BatchPlan, now: string): Promise<void> {
+    if (plan.delta.used !== 0 || plan.delta.scheduled !== 0) {
+      await tx.execute('update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ? where id = ?', [
+        plan.delta.used,
+        plan.delta.scheduled,
+        now,
+        authorizationId,
+      ]);
+    }
+    if (plan.newReservations.length) {
+      await tx.execute(
+        `insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
+         values ${plan.newReservations.map(() => "(?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', 0, ?, ?, ?)").join(', ')}`,
+        plan.newReservations.flatMap((r) => [r.id, r.authorizationId, r.organizationId, r.units, r.serviceDate, r.reference, r.expiresAt, r.createdBy, now, now]),
+      );
+    }
+    if (plan.finishedReservations.length) {
+      const updated = await tx.execute<{ id: string }[]>(
+        `update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
+         from (values ${plan.finishedReservations.map(() => '(?::uuid, ?, ?::int)').join(', ')}) as v (id, status, consumed)
+         where r.id = v.id and r.status = 'SCHEDULED' returning r.id`,
+        [now, ...plan.finishedReservations.flatMap((f) => [f.id, f.status, f.consumedUnits])],
+      );
+      // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
+      if (updated.length !== plan.finishedReservations.length) throw new Error('reservation state changed under the batch');
+    }
+    await appendLedger(tx, plan.ledger);
+    await idempotencyStore.saveAnswers(tx, plan.answers);
   }
 }
-
-const after = (a: AuthorizationRow) => ({ totalAfter: a.totalUnits, usedAfter: a.usedUnits, scheduledAfter: a.scheduledUnits });

@@ -12,3 +12,6 @@ export interface Outcome<T> {
   value: T;
   replayed: boolean;
 }
+
+/** Keys are scoped to their user: the pair names one stored answer. */
+export const answerKey = (ctx: { userId: string; key: string }): string => `${ctx.userId}\u0000${ctx.key}`;

@@ -1,23 +1,40 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { IdempotencyKeyMismatchError } from '../shared/errors/business-errors';
-import { IdempotencyContext } from './idempotency-context';
+import { answerKey, IdempotencyContext } from './idempotency-context';
+
+export interface StoredAnswer {
+  fingerprint: string;
+  body: unknown;
+}
 
 /** Stored answers live inside the caller's transaction: the answer commits with the change, or neither does. */
 export const idempotencyStore = {
-  async findAnswer(tx: EntityManager, ctx: IdempotencyContext): Promise<unknown | undefined> {
-    const rows = await tx.execute<{ fingerprint: string; body: unknown }[]>(
-      'select request_fingerprint as fingerprint, response_body as body from idempotency_keys where user_id = ? and key = ?',
-      [ctx.userId, ctx.key],
+  /** Stored answers for several keys at once, by answerKey. */
+  async findAnswers(tx: EntityManager, contexts: IdempotencyContext[]): Promise<Map<string, StoredAnswer>> {
+    const found = new Map<string, StoredAnswer>();
+    if (contexts.length === 0) return found;
+    const rows = await tx.execute<{ userId: string; key: string; fingerprint: string; body: unknown }[]>(
+      `select user_id as "userId", key, request_fingerprint as fingerprint, response_body as body from idempotency_keys
+       where (user_id, key) in (${contexts.map(() => '(?::uuid, ?)').join(', ')})`,
+      contexts.flatMap((c) => [c.userId, c.key]),
     );
-    if (rows.length === 0) return undefined;
-    if (rows[0].fingerprint !== ctx.fingerprint) throw new IdempotencyKeyMismatchError();
-    return rows[0].body;
+    for (const row of rows) found.set(answerKey(row), { fingerprint: row.fingerprint, body: row.body });
+    return found;
   },
 
-  async saveAnswer(tx: EntityManager, ctx: IdempotencyContext, body: unknown): Promise<void> {
+  /** The stored answer for one key; a different request under the same key is a 422. */
+  async findAnswer(tx: EntityManager, ctx: IdempotencyContext): Promise<unknown | undefined> {
+    const stored = (await this.findAnswers(tx, [ctx])).get(answerKey(ctx));
+    if (stored && stored.fingerprint !== ctx.fingerprint) throw new IdempotencyKeyMismatchError();
+    return stored?.body;
+  },
+
+  async saveAnswers(tx: EntityManager, answers: { idempotency: IdempotencyContext; body: unknown }[]): Promise<void> {
+    if (answers.length === 0) return;
     await tx.execute(
-      'insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body) values (?, ?, ?, ?, ?::jsonb)',
-      [ctx.userId, ctx.key, ctx.fingerprint, ctx.successStatus, JSON.stringify(body)],
+      `insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
+       values ${answers.map(() => '(?, ?, ?, ?, ?::jsonb)').join(', ')}`,
+      answers.flatMap(({ idempotency: c, body }) => [c.userId, c.key, c.fingerprint, c.successStatus, JSON.stringify(body)]),
     );
   },
 };

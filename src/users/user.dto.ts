@@ -1,5 +1,6 @@
+import { OptionalField } from '../shared/http/validators';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsEnum, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsEnum, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { Role } from '../auth/role';
 
 export class CreateUserDto {
@@ -18,26 +19,26 @@ export class CreateUserDto {
   role!: Role;
 
   @ApiPropertyOptional({ description: 'Required for SUPER_ADMIN callers (except when creating a SUPER_ADMIN); an ADMIN may only give their own' })
-  @IsOptional()
+  @OptionalField()
   @IsUUID()
   organizationId?: string;
 }
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: Role })
-  @IsOptional()
+  @OptionalField()
   @IsEnum(Role)
   role?: Role;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   active?: boolean;
 }
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'SUPER_ADMIN only: the organization to list' })
-  @IsOptional()
+  @OptionalField()
   @IsUUID()
   organizationId?: string;
 }

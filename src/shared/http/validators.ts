@@ -1,4 +1,4 @@
-import { ValidationOptions, registerDecorator } from 'class-validator';
+import { ValidateIf, ValidationOptions, registerDecorator } from 'class-validator';
 import { isCalendarDate } from './calendar';
 
 export function IsCalendarDate(options?: ValidationOptions) {
@@ -24,7 +24,14 @@ export function IsFutureInstant(options?: ValidationOptions) {
         validate: (value: unknown) =>
           typeof value === 'string' &&
           /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+          isCalendarDate(value.slice(0, 10)) &&
           Date.parse(value) > Date.now(),
       },
     });
 }
+
+/**
+ * Like @IsOptional, but only an absent field is skipped: an explicit null is validated (and
+ * refused) like any other wrong type. Fields that may be cleared use @IsOptional instead.
+ */
+export const OptionalField = () => ValidateIf((_: object, value: unknown) => value !== undefined);

@@ -8,9 +8,15 @@ import { ApiError } from '../errors/api-error';
 
 const BUSINESS_REJECTION = Symbol('business-rejection');
 
-/** True for a rule's error thrown inside a transaction (the transaction was rejected, not failed). */
+/** True for a rule's error decided inside a transaction (the transaction was rejected, not failed). */
 export function isBusinessRejection(error: unknown): boolean {
   return error instanceof ApiError && (error as unknown as Record<symbol, unknown>)[BUSINESS_REJECTION] === true;
+}
+
+/** Marks a rule's error (an ApiError) as decided inside a transaction; returns it. */
+export function markBusinessRejection<E>(error: E): E {
+  if (error instanceof ApiError) (error as unknown as Record<symbol, unknown>)[BUSINESS_REJECTION] = true;
+  return error;
 }
 
 /** A concurrent request with the same key committed first: the retry will find and replay its answer. */
@@ -37,14 +43,14 @@ export class UnitOfWork {
             if (stored !== undefined) return { value: stored as T, replayed: true };
           }
           const value = await work(tx);
-          if (idempotency) await idempotencyStore.saveAnswer(tx, idempotency, value);
+          if (idempotency) await idempotencyStore.saveAnswers(tx, [{ idempotency, body: value }]);
           return { value, replayed: false };
         },
         { isolationLevel: IsolationLevel.SERIALIZABLE },
       );
     } catch (error) {
       if (error instanceof ApiError) {
-        (error as unknown as Record<symbol, unknown>)[BUSINESS_REJECTION] = true;
+        markBusinessRejection(error);
       } else if (sqlState(error) === UNIQUE_VIOLATION && constraintName(error) === 'idempotency_keys_pkey') {
         throw new ConcurrentIdempotentRequest('a concurrent request with this Idempotency-Key committed first');
       }

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// npm run bench -- [--duration S] [--cases hot16,hot64,spread16] [--target URL]
+// Closed-loop capacity of successful reservations/s, next to pgbench running the
+// equivalent SERIALIZABLE transaction on the same PostgreSQL server.
+import os from 'node:os';
+import crypto from 'node:crypto';
+import { parseCli } from './lib/cli-args.mjs';
+import { runMain } from './lib/cleanup.mjs';
+import { prepareStack } from './lib/stack.mjs';
+import { createHttpClient } from './lib/http-client.mjs';
+import { createApi, mapLimit } from './lib/api.mjs';
+import { TokenPool } from './lib/tokens.mjs';
+import { createAuthorizations, newRunTag } from './lib/seed.mjs';
+import { runClosedLoop } from './lib/closed-loop.mjs';
+import { unitMetricsDelta } from './lib/metrics.mjs';
+import * as pgbench from './lib/pgbench.mjs';
+import { startMachineCpu } from './lib/machine-cpu.mjs';
+import { BENCH_CASES, SPREAD_AUTHORIZATIONS, BENCH_TOTAL_UNITS } from './lib/bench-cases.mjs';
+import { createReportDir, writeReport } from './lib/report-files.mjs';
+import { buildBenchBlocks, benchTable } from './lib/bench-report.mjs';
+
+const opts = parseCli(
+  {
+    duration: { type: 'number', default: 15, help: 'measured seconds per case, for the service and for pgbench each' },
+    warmup: { type: 'number', default: 2, help: 'warm-up seconds before each measurement (service and pgbench)' },
+    cases: { type: 'string', default: 'hot16,hot64,spread16', help: 'comma-separated: hot16, hot64, spread16' },
+    target: { type: 'string', help: 'running service (needs ADMIN_EMAIL/ADMIN_PASSWORD; pgbench needs DATABASE_URL of its database)' },
+    pgbench: { type: 'string', help: 'pgbench binary (default: embedded package, /usr/lib/postgresql/15/bin/pgbench, PATH)' },
+    'max-tries': { type: 'number', default: 100, help: 'pgbench --max-tries' },
+    'pgbench-threads': { type: 'number', default: 2, help: 'pgbench -j' },
+    'pgbench-protocol': { type: 'string', default: 'simple', help: 'pgbench -M: simple, extended or prepared' },
+  },
+  'Usage: node loadtest/bench.mjs [options]   (npm run bench -- [options])',
+);
+
+const log = (m) => console.error(m);
+
+async function createPractitioners(api, adminToken, tokens, orgId, count, prefix, tag) {
+  await mapLimit(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
+    const email = `bench-${prefix}-${i + 1}-${tag}@loadtest.example.com`;
+    const password = crypto.randomBytes(18).toString('base64url');
+    await api.createUser(adminToken, { email, password, role: 'PRACTITIONER', organizationId: orgId });
+    await tokens.add(`${prefix}-${i}`, email, password); // one practitioner per client
+  });
+}
+
+async function scrape(api) {
+  return api.metricsText().catch(() => '');
+}
+
+/** Service side of one case: closed loop of reserve(1 unit). */
+async function benchService(api, adminToken, org, c, spreadAuths, tag) {
+  const tokens = new TokenPool(api);
+  log(`[${c.name}] creating ${c.clients} practitioners…`);
+  await createPractitioners(api, adminToken, tokens, org.id, c.clients, c.name, tag);
+  tokens.startAutoRefresh();
+  const auths = c.spread ? spreadAuths : await createAuthorizations(api, adminToken, [{ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'hot' }], `${tag}-${c.name}`);
+  const created = new Map(auths.map((a) => [a.id, 0])); // all 201s incl. warm-up, for the integrity check
+  let unknownOutcomes = 0;
+  let before = '';
+  const run = await runClosedLoop({
+    label: `${c.name} service`,
+    clients: c.clients,
+    warmupSec: opts.warmup,
+    durationSec: opts.duration,
+    onWindowStart: async () => (before = await scrape(api)),
+    op: async (i) => {
+      const auth = auths.length === 1 ? auths[0] : auths[Math.floor(Math.random() * auths.length)];
+      const res = await api.reserve(tokens.tokenFor(`${c.name}-${i}`), auth.id, 1);
+      if (res.status === 201) created.set(auth.id, created.get(auth.id) + 1);
+      if (!res.status) unknownOutcomes++;
+      return res;
+    },
+  });
+  const metrics = unitMetricsDelta(before, await scrape(api));
+  tokens.stopAutoRefresh();
+  // Integrity: every authorization's scheduledUnits equals the 201s it gave (1 unit each).
+  let mismatches = 0;
+  let overbooked = 0;
+  const anyToken = tokens.tokenFor(`${c.name}-0`);
+  await mapLimit(auths, 8, async (a) => {
+    const got = await api.getAuthorization(anyToken, a.id);
+    if (got.usedUnits + got.scheduledUnits > got.totalUnits) overbooked++;
+    if (got.scheduledUnits !== created.get(a.id)) mismatches++;
+  });
+  const exhausted503 = Object.entries(run.outcomes).filter(([k]) => k.startsWith('503')).reduce((s, [, n]) => s + n, 0);
+  return { ...run, metrics, exhausted503, integrity: { checked: auths.length, overbooked, mismatches, unknownOutcomes } };
+}
+
+async function benchPgbench(bin, databaseUrl, c) {
+  const idExpr = c.spread ? `random(1, ${SPREAD_AUTHORIZATIONS})` : '1';
+  const common = { bin, databaseUrl, clients: c.clients, threads: opts['pgbench-threads'], maxTries: opts['max-tries'], protocol: opts['pgbench-protocol'], idExpr };
+  await pgbench.resetSchema(databaseUrl);
+  log(`[${c.name} pgbench] warm-up ${opts.warmup}s…`);
+  await pgbench.runPgbench({ ...common, durationSec: Math.max(1, Math.round(opts.warmup)) });
+  await pgbench.resetSchema(databaseUrl);
+  log(`[${c.name} pgbench] measuring ${opts.duration}s…`);
+  const stopMachineCpu = startMachineCpu();
+  const r = await pgbench.runPgbench({ ...common, durationSec: Math.round(opts.duration) });
+  const machineCpu = stopMachineCpu();
+  const totals = await pgbench.schemaTotals(databaseUrl);
+  return { ...r, machineCpu, reconciles: totals.ledgerRows === r.processed && totals.scheduled === r.processed, totals };
+}
+
+runMain(async () => {
+  const cases = opts.cases.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of cases) if (!BENCH_CASES[name]) throw new Error(`unknown case ${name} (hot16, hot64, spread16)`);
+  const dir = await createReportDir('bench');
+  const perCase = opts.duration * 2 + opts.warmup * 2 + 30;
+  const stack = await prepareStack({ target: opts.target, runSeconds: perCase * cases.length, logDir: dir });
+  log(`target: ${stack.describe}`);
+
+  const bin = pgbench.findPgbench(opts.pgbench);
+  let pgbenchSkipped = null;
+  if (!stack.databaseUrl) pgbenchSkipped = 'no database URL: with --target, set DATABASE_URL to the service’s database';
+  else if (!bin) pgbenchSkipped = 'no pgbench binary found (use --pgbench or PGBENCH)';
+
+  const api = createApi(createHttpClient(stack.baseUrl));
+  const adminToken = await api.login(stack.adminEmail, stack.adminPassword);
+  const tag = newRunTag();
+  const orgRow = await api.createOrganization(adminToken, `Bench (loadtest ${tag})`);
+  const org = { id: orgRow.id, short: 'Bench' };
+  let spreadAuths = [];
+  if (cases.some((n) => BENCH_CASES[n].spread)) {
+    log(`creating ${SPREAD_AUTHORIZATIONS} authorizations of ${BENCH_TOTAL_UNITS} units…`);
+    const specs = Array.from({ length: SPREAD_AUTHORIZATIONS }, () => ({ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'spread' }));
+    spreadAuths = await createAuthorizations(api, adminToken, specs, tag);
+  }
+  if (!pgbenchSkipped) await pgbench.setupSchema(stack.databaseUrl, SPREAD_AUTHORIZATIONS);
+
+  const results = [];
+  for (const name of cases) {
+    const c = BENCH_CASES[name];
+    const service = await benchService(api, adminToken, org, c, spreadAuths, tag);
+    const pg = pgbenchSkipped ? null : await benchPgbench(bin, stack.databaseUrl, c);
+    const ratio = pg?.tps ? service.okPerSec / pg.tps : null;
+    results.push({ case: c, service, pgbench: pg, ratio });
+    log(`[${c.name}] service ${service.okPerSec} ok/s, pgbench ${pg ? pg.tps.toFixed(1) : '—'} tps, ratio ${ratio?.toFixed(2) ?? '—'}`);
+  }
+  if (!pgbenchSkipped) await pgbench.dropSchema(stack.databaseUrl);
+  api.http.close();
+
+  const report = {
+    tool: 'unit-ledger bench',
+    generatedAt: new Date().toISOString(),
+    environment: { node: process.version, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', stack: stack.describe, pgbench: bin, pgbenchSkipped },
+    options: opts,
+    results,
+  };
+  const files = await writeReport(dir, 'Unit Ledger capacity bench', buildBenchBlocks(report), report);
+  console.log(`\n${benchTable(report)}`);
+  console.log(`\nReport: ${files.md}\n        ${files.html}\n        ${files.json}`);
+  return 0;
+});

@@ -1,0 +1,53 @@
+// Minimal JSON-over-HTTP client on node:http with a keep-alive agent, so the
+// load generator reuses connections and is never the bottleneck.
+import http from 'node:http';
+import https from 'node:https';
+
+export function createHttpClient(baseUrl, { maxSockets = 1024, timeoutMs = 60000 } = {}) {
+  const base = new URL(baseUrl);
+  const transport = base.protocol === 'https:' ? https : http;
+  const agent = new transport.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+
+  /**
+   * Resolves (never rejects) to { status, body, code, headers, error }.
+   * status 0 means no HTTP response (network error or timeout).
+   */
+  function request(method, path, { token, body, headers = {} } = {}) {
+    return new Promise((resolve) => {
+      const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
+      const h = { accept: 'application/json', ...headers };
+      if (payload) {
+        h['content-type'] = 'application/json';
+        h['content-length'] = payload.length;
+      }
+      if (token) h.authorization = `Bearer ${token}`;
+      const req = transport.request(
+        { protocol: base.protocol, hostname: base.hostname, port: base.port, path, method, headers: h, agent },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed = text;
+            if ((res.headers['content-type'] || '').includes('json')) {
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                /* keep text */
+              }
+            }
+            const code = parsed && typeof parsed === 'object' ? parsed.code : undefined;
+            resolve({ status: res.statusCode, body: parsed, code, headers: res.headers });
+          });
+          res.on('error', (err) => resolve({ status: 0, error: err.message }));
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      req.on('error', (err) => resolve({ status: 0, error: err.message }));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  return { request, baseUrl: base.origin, close: () => agent.destroy() };
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// npm run loadtest -- [--scenario 1|2|3|all] [--rate N] [--duration S] [--target URL]
+import os from 'node:os';
+import { parseCli } from './lib/cli-args.mjs';
+import { runMain } from './lib/cleanup.mjs';
+import { prepareStack } from './lib/stack.mjs';
+import { createHttpClient } from './lib/http-client.mjs';
+import { createApi } from './lib/api.mjs';
+import { SCENARIOS } from './lib/scenarios.mjs';
+import { runScenario } from './lib/run-scenario.mjs';
+import { createReportDir, writeReport } from './lib/report-files.mjs';
+import { buildLoadtestBlocks } from './lib/loadtest-report.mjs';
+
+const opts = parseCli(
+  {
+    scenario: { type: 'string', default: 'all', help: 'which SPEC §9 scenario: 1, 2, 3 or all' },
+    rate: { type: 'number', help: 'arrivals per second (default: the scenario’s own: 50, 40, 10)' },
+    duration: { type: 'number', help: 'seconds (default: the scenario’s own: 60, 300, 600)' },
+    target: { type: 'string', help: 'base URL of a running service (needs ADMIN_EMAIL/ADMIN_PASSWORD); default: start one' },
+    'service-db': { type: 'boolean', default: false, help: 'when starting the service without DATABASE_URL, let it start its own embedded database (no SQL checks)' },
+  },
+  'Usage: node loadtest/run.mjs [options]   (npm run loadtest -- [options])',
+);
+
+runMain(async () => {
+  const ids = opts.scenario === 'all' ? [1, 2, 3] : [Number(opts.scenario)];
+  if (!ids.every((id) => SCENARIOS[id])) throw new Error(`--scenario must be 1, 2, 3 or all (got ${opts.scenario})`);
+  const plan = ids.map((id) => ({ scenario: SCENARIOS[id], rate: opts.rate ?? SCENARIOS[id].rate, duration: opts.duration ?? SCENARIOS[id].duration }));
+  const totalSeconds = plan.reduce((a, p) => a + p.duration, 0);
+
+  const dir = await createReportDir(`loadtest-s${opts.scenario}`);
+  const stack = await prepareStack({ target: opts.target, runSeconds: totalSeconds, logDir: dir, serviceOwnsDb: opts['service-db'] });
+  console.error(`target: ${stack.describe}`);
+  const api = createApi(createHttpClient(stack.baseUrl));
+  const adminToken = await api.login(stack.adminEmail, stack.adminPassword);
+
+  const scenarios = [];
+  for (const p of plan) {
+    const s = await runScenario({ api, adminToken, scenario: p.scenario, rate: p.rate, duration: p.duration, databaseUrl: stack.databaseUrl });
+    scenarios.push(s);
+    const l = s.run.latency;
+    console.error(`scenario ${s.id}: ${s.evaluation.verdict}  outcomes ${JSON.stringify(s.run.outcomes)}  p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms`);
+    for (const c of s.evaluation.criteria.filter((x) => !x.pass)) console.error(`  FAIL ${c.name}: ${c.value} (limit ${c.limit})`);
+  }
+  api.http.close();
+
+  const report = {
+    tool: 'unit-ledger loadtest',
+    generatedAt: new Date().toISOString(),
+    environment: { node: process.version, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', stack: stack.describe, mode: stack.mode },
+    options: opts,
+    verdict: scenarios.every((s) => s.evaluation.go) ? 'GO' : 'NO-GO',
+    scenarios,
+  };
+  const files = await writeReport(dir, `Unit Ledger load test — ${report.verdict}`, buildLoadtestBlocks(report), report);
+  console.log(`\nVerdict: ${report.verdict}`);
+  console.log(`Report: ${files.md}\n        ${files.html}\n        ${files.json}`);
+  return report.verdict === 'GO' ? 0 : 2;
+});
