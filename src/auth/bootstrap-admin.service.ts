@@ -1,7 +1,7 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
 import { newId } from '../shared/ids';
 import { hashPassword } from './password';
 import { Role } from './role';
@@ -17,7 +17,7 @@ export class BootstrapAdmin {
   private readonly logger = new Logger('Bootstrap');
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly database: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,7 +38,7 @@ export class BootstrapAdmin {
   }
 
   private async create(email: string, password: string): Promise<boolean> {
-    const rows = await this.em.getConnection().execute(
+    const rows = await this.database.query(
       `insert into users (id, email, password_hash, role, organization_id) values (?, ?, ?, ?, null)
        on conflict (email) do nothing returning id`,
       [newId(), email, await hashPassword(password), Role.SUPER_ADMIN],

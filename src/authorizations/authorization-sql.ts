@@ -1,12 +1,11 @@
 import { AuthUser } from '../auth/auth-user';
+import { iso } from '../database/database.service';
 import { Role } from '../auth/role';
 import { todayUtc } from '../shared/http/calendar';
 import { availableUnits, effectiveStatus, UnitCounters } from './authorization-rules';
 import { AuthorizationResponse } from './authorization.dto';
 import { ReservationResponse } from './reservation.dto';
 
-/** Timestamps leave PostgreSQL as ISO-8601 UTC text, exactly as Date#toISOString writes them. */
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 // Unit operations run as plain SQL (one statement per step, no ORM change tracking on the hot
 // path); these column lists give rows the same camelCase shape as the entities.

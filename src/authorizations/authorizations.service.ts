@@ -1,10 +1,10 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../shared/errors/api-error';
 import { AuthNumberTakenError, HasUnitActivityError } from '../shared/errors/business-errors';
+import { Database } from '../database/database.service';
 import { constraintName, sqlState, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { todayUtc } from '../shared/http/calendar';
 import { decodeCursor, Page, toPage } from '../shared/http/cursor';
@@ -33,7 +33,7 @@ export class AuthorizationsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly lanes: AuthorizationLanes,
-    private readonly em: EntityManager,
+    private readonly database: Database,
   ) {}
 
   async create(caller: AuthUser, dto: CreateAuthorizationDto, idempotency?: IdempotencyContext): Promise<Outcome<AuthorizationResponse>> {
@@ -43,9 +43,9 @@ export class AuthorizationsService {
     }
     try {
       return await this.uow.run(async (tx) => {
-        const [org] = await tx.execute('select 1 from organizations where id = ?', [organizationId]);
+        const [org] = await tx.query('select 1 from organizations where id = ?', [organizationId]);
         if (!org) throw new NotFoundError('Organization');
-        const [row] = await tx.execute<AuthorizationRow[]>(
+        const [row] = await tx.query<AuthorizationRow>(
           `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, start_date, end_date, status, notes)
            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${AUTHORIZATION_COLUMNS}`,
           [newId(), organizationId, dto.patientId, dto.payer ?? null, dto.authNumber, dto.serviceCode, dto.totalUnits, dto.startDate, dto.endDate, dto.status ?? 'ACTIVE', dto.notes ?? null],
@@ -60,9 +60,7 @@ export class AuthorizationsService {
 
   async get(caller: AuthUser, id: string): Promise<AuthorizationResponse> {
     const scope = tenantScope(caller, 'a.organization_id');
-    const [row] = await this.em
-      .getConnection()
-      .execute<AuthorizationRow[]>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
+    const [row] = await this.database.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
     if (!row) throw new NotFoundError('Authorization');
     return presentAuthorization(row);
   }
@@ -78,7 +76,7 @@ export class AuthorizationsService {
     if (query.serviceCode !== undefined) (where.push('a.service_code = ?'), params.push(query.serviceCode));
     if (query.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(today, query.status));
     if (after !== undefined) (where.push('a.id > ?'), params.push(after));
-    const rows = await this.em.getConnection().execute<AuthorizationRow[]>(
+    const rows = await this.database.query<AuthorizationRow>(
       `select ${AUTHORIZATION_COLUMNS} from authorizations a where ${where.join(' and ')} order by a.id limit ?`,
       [...params, query.limit + 1],
     );
@@ -90,12 +88,12 @@ export class AuthorizationsService {
     const { value } = await this.lanes.run(id, () =>
       this.uow.run(async (tx) => {
         const scope = tenantScope(caller, 'a.organization_id');
-        const [current] = await tx.execute<AuthorizationRow[]>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
+        const [current] = await tx.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
         if (!current) throw new NotFoundError('Authorization');
         const { columns, adjustBy } = planUpdate(current, dto);
         const names = Object.keys(columns);
         if (names.length === 0) return presentAuthorization(current);
-        const [updated] = await tx.execute<AuthorizationRow[]>(
+        const [updated] = await tx.query<AuthorizationRow>(
           `update authorizations as a set ${names.map((n) => `${n} = ?`).join(', ')}, updated_at = now() where a.id = ? returning ${AUTHORIZATION_COLUMNS}`,
           [...Object.values(columns), id],
         );
@@ -116,11 +114,11 @@ export class AuthorizationsService {
     await this.lanes.run(id, () =>
       this.uow.run(async (tx) => {
         const scope = tenantScope(caller, 'organization_id');
-        const [found] = await tx.execute(`select 1 from authorizations where id = ?${scope.sql}`, [id, ...scope.params]);
+        const [found] = await tx.query(`select 1 from authorizations where id = ?${scope.sql}`, [id, ...scope.params]);
         if (!found) throw new NotFoundError('Authorization');
-        const [activity] = await tx.execute('select 1 from reservations where authorization_id = ? limit 1', [id]);
+        const [activity] = await tx.query('select 1 from reservations where authorization_id = ? limit 1', [id]);
         if (activity) throw new HasUnitActivityError();
-        await tx.execute('delete from authorizations where id = ?', [id]);
+        await tx.query('delete from authorizations where id = ?', [id]);
       }),
     );
   }

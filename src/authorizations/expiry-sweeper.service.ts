@@ -1,6 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Database } from '../database/database.service';
 import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
 import { UnitOperationsService } from './unit-operations.service';
 
@@ -22,7 +22,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly units: UnitOperationsService,
     private readonly retrier: TransactionRetrier,
-    private readonly em: EntityManager,
+    private readonly database: Database,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -46,8 +46,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   /** One pass; returns how many reservations this instance expired. */
   async sweep(): Promise<number> {
-    const connection = this.em.getConnection();
-    const due = await connection.execute<{ id: string; authorizationId: string }[]>(
+    const due = await this.database.query<{ id: string; authorizationId: string }>(
       `select id, authorization_id as "authorizationId" from reservations
        where status = 'SCHEDULED' and expires_at <= now() order by expires_at limit ?`,
       [BATCH],
@@ -56,7 +55,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     for (const { id, authorizationId } of due) {
       if (await this.retrier.run('expire', () => this.units.expire(id, authorizationId))) expired++;
     }
-    await connection.execute(`delete from idempotency_keys where created_at < now() - interval '25 hours'`);
+    await this.database.query(`delete from idempotency_keys where created_at < now() - interval '25 hours'`);
     if (expired) this.logger.log(`expired ${expired} reservation(s)`);
     return expired;
   }

@@ -1,4 +1,4 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { Database } from '../database/database.service';
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { NotFoundError } from '../shared/errors/api-error';
@@ -11,10 +11,10 @@ import { LedgerEntryResponse, ListReservationsQuery, ReservationResponse } from 
 /** Reads of reservations and the ledger, always within the caller's organization. */
 @Injectable()
 export class UnitHistoryService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly database: Database) {}
 
   private sql<T>(query: string, params: unknown[]): Promise<T[]> {
-    return this.em.getConnection().execute<T[]>(query, params);
+    return this.database.query<T>(query, params);
   }
 
   private async assertAuthorizationVisible(caller: AuthUser, authorizationId: string): Promise<void> {

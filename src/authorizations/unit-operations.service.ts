@@ -1,16 +1,16 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
-import { idempotencyStore } from '../idempotency/idempotency.store';
+import { answerColumns, idempotencyStore } from '../idempotency/idempotency.store';
+import { Database, Sql } from '../database/database.service';
 import { NotFoundError } from '../shared/errors/api-error';
 import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
 import { AuthorizationLanes, BatchRunner, Settled } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { AUTHORIZATION_COLUMNS, AuthorizationRow, RESERVATION_COLUMNS, ReservationRow, tenantScope } from './authorization-sql';
-import { appendLedger } from './ledger-writer';
+import { LEDGER_UNNEST, ledgerColumns } from './ledger-writer';
 import { CreateReservationDto, UnitOperationResponse } from './reservation.dto';
 import { BatchPlan, CommandResult, planBatch, UnitCommand } from './unit-batch-plan';
 
@@ -28,7 +28,7 @@ export class UnitOperationsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly lanes: AuthorizationLanes,
-    private readonly em: EntityManager,
+    private readonly database: Database,
   ) {}
 
   private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (authorizationId, commands) => this.execute(authorizationId, commands);
@@ -68,9 +68,10 @@ export class UnitOperationsService {
   /** Which lane a reservation's operations run in (a reservation never changes authorization). */
   private async authorizationOf(caller: AuthUser, reservationId: string): Promise<string> {
     const scope = tenantScope(caller, 'organization_id');
-    const [row] = await this.em
-      .getConnection()
-      .execute<{ authorizationId: string }[]>(`select authorization_id as "authorizationId" from reservations where id = ?${scope.sql}`, [reservationId, ...scope.params]);
+    const [row] = await this.database.query<{ authorizationId: string }>(
+      `select authorization_id as "authorizationId" from reservations where id = ?${scope.sql}`,
+      [reservationId, ...scope.params],
+    );
     if (!row) throw new NotFoundError('Reservation');
     return row.authorizationId;
   }
@@ -80,7 +81,7 @@ export class UnitOperationsService {
       const authorization = await this.loadAuthorization(tx, authorizationId, commands);
       const reservationIds = commands.filter((c) => c.kind !== 'reserve').map((c) => c.reservationId);
       const reservations = reservationIds.length
-        ? await tx.execute<ReservationRow[]>(`select ${RESERVATION_COLUMNS} from reservations r where r.authorization_id = ? and r.id in (?)`, [authorizationId, reservationIds])
+        ? await tx.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where r.authorization_id = ? and r.id = any(?::uuid[])`, [authorizationId, reservationIds], { prepare: true })
         : [];
       const keyed = commands.flatMap((c) => (c.kind !== 'expire' && c.idempotency ? [c.idempotency] : []));
       const stored = await idempotencyStore.findAnswers(tx, keyed);
@@ -93,43 +94,55 @@ export class UnitOperationsService {
   }
 
   /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */
-  private async loadAuthorization(tx: EntityManager, id: string, commands: UnitCommand[]): Promise<AuthorizationRow | undefined> {
+  private async loadAuthorization(tx: Sql, id: string, commands: UnitCommand[]): Promise<AuthorizationRow | undefined> {
     const unscoped = commands.some((c) => c.kind === 'expire' || c.caller.role === Role.SUPER_ADMIN);
     const organizations = [...new Set(commands.flatMap((c) => (c.kind !== 'expire' && c.caller.organizationId ? [c.caller.organizationId] : [])))];
-    const [row] = await tx.execute<AuthorizationRow[]>(
-      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${unscoped ? '' : ' and a.organization_id in (?)'}`,
-      unscoped ? [id] : [id, organizations],
+    const [row] = await tx.query<AuthorizationRow>(
+      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ? and (?::boolean or a.organization_id = any(?::uuid[]))`,
+      [id, unscoped, organizations],
+      { prepare: true },
     );
     return row;
   }
 
-  private async write(tx: EntityManager, authorizationId: string, plan: BatchPlan, now: string): Promise<void> {
-    if (plan.delta.used !== 0 || plan.delta.scheduled !== 0) {
-      await tx.execute('update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ? where id = ?', [
-        plan.delta.used,
-        plan.delta.scheduled,
-        now,
-        authorizationId,
-      ]);
-    }
-    if (plan.newReservations.length) {
-      await tx.execute(
-        `insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
-         values ${plan.newReservations.map(() => "(?, ?, ?, ?, ?, ?, ?, 'SCHEDULED', 0, ?, ?, ?)").join(', ')}`,
-        plan.newReservations.flatMap((r) => [r.id, r.authorizationId, r.organizationId, r.units, r.serviceDate, r.reference, r.expiresAt, r.createdBy, now, now]),
-      );
-    }
-    if (plan.finishedReservations.length) {
-      const updated = await tx.execute<{ id: string }[]>(
-        `update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
-         from (values ${plan.finishedReservations.map(() => '(?::uuid, ?, ?::int)').join(', ')}) as v (id, status, consumed)
-         where r.id = v.id and r.status = 'SCHEDULED' returning r.id`,
-        [now, ...plan.finishedReservations.flatMap((f) => [f.id, f.status, f.consumedUnits])],
-      );
-      // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
-      if (updated.length !== plan.finishedReservations.length) throw new Error('reservation state changed under the batch');
-    }
-    await appendLedger(tx, plan.ledger);
-    await idempotencyStore.saveAnswers(tx, plan.answers);
+  /** Every write of the batch in one statement (one round trip); a batch that changed nothing writes nothing. */
+  private async write(tx: Sql, authorizationId: string, plan: BatchPlan, now: string): Promise<void> {
+    if (plan.ledger.length === 0 && plan.answers.length === 0) return;
+    const created = plan.newReservations;
+    const finished = plan.finishedReservations;
+    const [result] = await tx.query<{ finished: number }>(
+      `with
+        counters as (
+          update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ?
+          where id = ? returning id),
+        created as (
+          insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
+          select v.id, ?, ?, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
+          from unnest(?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[]) as v (id, units, service_date, reference, expires_at, created_by)
+          returning id),
+        finished as (
+          update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
+          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)
+          where r.id = v.id and r.status = 'SCHEDULED' returning r.id),
+        ledger as (
+          insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
+          select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n),
+        answers as (
+          insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
+          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[]))
+      select (select count(*) from finished)::int as finished`,
+      [
+        plan.delta.used, plan.delta.scheduled, now, authorizationId,
+        authorizationId, created[0]?.organizationId ?? null, now, now,
+        created.map((r) => r.id), created.map((r) => r.units), created.map((r) => r.serviceDate),
+        created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
+        now, finished.map((f) => f.id), finished.map((f) => f.status), finished.map((f) => f.consumedUnits),
+        ...ledgerColumns(plan.ledger),
+        ...answerColumns(plan.answers),
+      ],
+      { prepare: true },
+    );
+    // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
+    if (result.finished !== finished.length) throw new Error('reservation state changed under the batch');
   }
 }

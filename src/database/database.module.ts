@@ -3,6 +3,7 @@ import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { migrate } from './migrate';
+import { Database } from './database.service';
 import { ormConfig } from './orm-config';
 
 /** Whether this instance applied (or found applied) every migration; readiness depends on it. */
@@ -32,7 +33,7 @@ export class DatabaseState {
       useFactory: (config: AppConfig) => ormConfig(config.databaseUrl!, config.databasePoolSize),
     }),
   ],
-  providers: [DatabaseState],
-  exports: [DatabaseState],
+  providers: [DatabaseState, Database],
+  exports: [DatabaseState, Database],
 })
 export class DatabaseModule {}

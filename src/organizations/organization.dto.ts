@@ -13,7 +13,7 @@ export class CreateOrganizationDto {
 export class OrganizationResponse {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 export class OrganizationList {

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { iso } from '../database/database.service';
+import { newId } from '../shared/ids';
 import { Organization } from './organization.entity';
 import { OrganizationResponse } from './organization.dto';
 
-const present = (o: Organization): OrganizationResponse => ({ id: o.id, name: o.name, createdAt: o.createdAt });
+const present = (o: Organization): OrganizationResponse => ({ id: o.id, name: o.name, createdAt: new Date(o.createdAt).toISOString() });
 
 @Injectable()
 export class OrganizationsService {
@@ -16,9 +18,8 @@ export class OrganizationsService {
 
   create(name: string, idempotency?: IdempotencyContext): Promise<Outcome<OrganizationResponse>> {
     return this.uow.run(async (tx) => {
-      const organization = tx.create(Organization, { name: name.trim() });
-      await tx.flush();
-      return present(organization);
+      const [row] = await tx.query<Organization>(`insert into organizations (id, name) values (?, ?) returning id, name, ${iso('created_at')} as "createdAt"`, [newId(), name.trim()]);
+      return present(row);
     }, idempotency);
   }
 

@@ -49,7 +49,7 @@ export class UserResponse {
   @ApiProperty({ enum: Role }) role!: Role;
   @ApiProperty({ nullable: true, type: String }) organizationId!: string | null;
   @ApiProperty() active!: boolean;
-  @ApiProperty() createdAt!: Date;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 export class UserList {

@@ -1,10 +1,12 @@
-import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { hashPassword } from '../auth/password';
 import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
-import { Organization } from '../organizations/organization.entity';
+import { iso } from '../database/database.service';
+import { constraintName, sqlState, UNIQUE_VIOLATION } from '../database/pg-errors';
+import { newId } from '../shared/ids';
 import { NotFoundError } from '../shared/errors/api-error';
 import { EmailTakenError } from '../shared/errors/business-errors';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
@@ -19,8 +21,10 @@ export const presentUser = (u: User): UserResponse => ({
   role: u.role,
   organizationId: u.organizationId,
   active: u.active,
-  createdAt: u.createdAt,
+  createdAt: new Date(u.createdAt).toISOString(),
 });
+
+const USER_COLUMNS = `id, email, role, organization_id as "organizationId", active, ${iso('created_at')} as "createdAt"`;
 
 /** Users an ADMIN sees are those of their organization; a SUPER_ADMIN sees all. */
 const visibleTo = (caller: AuthUser) => (caller.role === Role.SUPER_ADMIN ? {} : { organizationId: caller.organizationId });
@@ -38,13 +42,15 @@ export class UsersService {
     const passwordHash = await hashPassword(dto.password);
     try {
       return await this.uow.run(async (tx) => {
-        if (organizationId && !(await tx.count(Organization, { id: organizationId }))) throw new NotFoundError('Organization');
-        const user = tx.create(User, { email: dto.email.trim().toLowerCase(), passwordHash, role: dto.role, organizationId });
-        await tx.flush();
+        if (organizationId && !(await tx.query('select 1 from organizations where id = ?', [organizationId])).length) throw new NotFoundError('Organization');
+        const [user] = await tx.query<User>(
+          `insert into users (id, email, password_hash, role, organization_id) values (?, ?, ?, ?, ?) returning ${USER_COLUMNS}`,
+          [newId(), dto.email.trim().toLowerCase(), passwordHash, dto.role, organizationId],
+        );
         return presentUser(user);
       }, idempotency);
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new EmailTakenError();
+      if (sqlState(error) === UNIQUE_VIOLATION && constraintName(error) === 'users_email_key') throw new EmailTakenError();
       throw error;
     }
   }
@@ -57,13 +63,16 @@ export class UsersService {
 
   async update(caller: AuthUser, id: string, dto: UpdateUserDto): Promise<UserResponse> {
     const { value } = await this.uow.run(async (tx) => {
-      const user = await tx.findOne(User, { id, ...visibleTo(caller) });
+      const scope = caller.role === Role.SUPER_ADMIN ? '' : ' and organization_id = ?';
+      const scopeParams = caller.role === Role.SUPER_ADMIN ? [] : [caller.organizationId];
+      const [user] = await tx.query<User>(`select ${USER_COLUMNS} from users where id = ?${scope}`, [id, ...scopeParams]);
       if (!user) throw new NotFoundError('User');
       checkUserUpdate(caller, user, dto);
-      if (dto.role !== undefined) user.role = dto.role;
-      if (dto.active !== undefined) user.active = dto.active;
-      await tx.flush();
-      return presentUser(user);
+      const [updated] = await tx.query<User>(
+        `update users set role = ?, active = ?, updated_at = now() where id = ? returning ${USER_COLUMNS}`,
+        [dto.role ?? user.role, dto.active ?? user.active, id],
+      );
+      return presentUser(updated);
     });
     this.directory.forget(id);
     return value;

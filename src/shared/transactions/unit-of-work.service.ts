@@ -1,6 +1,5 @@
-import { IsolationLevel } from '@mikro-orm/core';
-import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { Database, Sql } from '../../database/database.service';
 import { constraintName, sqlState, UNIQUE_VIOLATION } from '../../database/pg-errors';
 import { IdempotencyContext, Outcome } from '../../idempotency/idempotency-context';
 import { idempotencyStore } from '../../idempotency/idempotency.store';
@@ -25,29 +24,25 @@ class ConcurrentIdempotentRequest extends Error {
 }
 
 /**
- * One SERIALIZABLE transaction on a fresh, empty EntityManager fork per call — so a retry never
- * sees an entity left over from a failed attempt. With an Idempotency-Key, the stored answer is
- * looked up first and the new answer is written in the same transaction as the change.
+ * One SERIALIZABLE transaction per call, starting from nothing: every read and decision is made
+ * inside it, so a retry repeats all of them on fresh data. With an Idempotency-Key, the stored
+ * answer is looked up first and the new answer is written in the same transaction as the change.
  */
 @Injectable()
 export class UnitOfWork {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(private readonly database: Database) {}
 
-  async run<T>(work: (tx: EntityManager) => Promise<T>, idempotency?: IdempotencyContext): Promise<Outcome<T>> {
-    const em = this.orm.em.fork({ clear: true, useContext: false });
+  async run<T>(work: (tx: Sql) => Promise<T>, idempotency?: IdempotencyContext): Promise<Outcome<T>> {
     try {
-      return await em.transactional(
-        async (tx) => {
-          if (idempotency) {
-            const stored = await idempotencyStore.findAnswer(tx, idempotency);
-            if (stored !== undefined) return { value: stored as T, replayed: true };
-          }
-          const value = await work(tx);
-          if (idempotency) await idempotencyStore.saveAnswers(tx, [{ idempotency, body: value }]);
-          return { value, replayed: false };
-        },
-        { isolationLevel: IsolationLevel.SERIALIZABLE },
-      );
+      return await this.database.serializable(async (tx) => {
+        if (idempotency) {
+          const stored = await idempotencyStore.findAnswer(tx, idempotency);
+          if (stored !== undefined) return { value: stored as T, replayed: true };
+        }
+        const value = await work(tx);
+        if (idempotency) await idempotencyStore.saveAnswers(tx, [{ idempotency, body: value }]);
+        return { value, replayed: false };
+      });
     } catch (error) {
       if (error instanceof ApiError) {
         markBusinessRejection(error);

@@ -1,0 +1,78 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Client, QueryConfig } from 'pg';
+
+/** A timestamp column as ISO-8601 UTC text, exactly as Date#toISOString writes it. */
+export const iso = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Plain SQL with `?` placeholders, on one connection (inside a transaction, or not). */
+export interface Sql {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: { prepare?: boolean }): Promise<T[]>;
+}
+
+const numberedCache = new Map<string, QueryConfig>();
+
+/** `?` → `$1, $2, …` once per distinct text; prepared statements are named by their text's hash. */
+function statement(text: string, prepare: boolean): QueryConfig {
+  const key = `${prepare ? 'P' : 'U'}${text}`;
+  let config = numberedCache.get(key);
+  if (!config) {
+    let n = 0;
+    const numbered = text.replace(/\?/g, () => `$${++n}`);
+    config = prepare ? { text: numbered, name: `ul_${createHash('sha1').update(numbered).digest('hex').slice(0, 16)}` } : { text: numbered };
+    if (prepare || numberedCache.size < 1000) numberedCache.set(key, config);
+  }
+  return config;
+}
+
+const sqlOn = (client: Client): Sql => ({
+  async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
+    const result = await client.query({ ...statement(text, options.prepare ?? false), values: params });
+    return result.rows as T[];
+  },
+});
+
+/**
+ * SQL straight on the driver, through MikroORM's own connection pool. The unit operations are
+ * the hot path: going around the query builder removes most of the per-statement cost, and one
+ * pool keeps one limit on connections (DATABASE_POOL_SIZE).
+ */
+@Injectable()
+export class Database {
+  constructor(private readonly orm: MikroORM) {}
+
+  private get pool() {
+    return this.orm.em.getConnection().getKnex().client as {
+      acquireConnection(): Promise<Client>;
+      releaseConnection(connection: Client): Promise<void>;
+    };
+  }
+
+  async query<T = Record<string, unknown>>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
+    const client = await this.pool.acquireConnection();
+    try {
+      return await sqlOn(client).query<T>(text, params, options);
+    } finally {
+      await this.pool.releaseConnection(client);
+    }
+  }
+
+  /** One SERIALIZABLE transaction on one connection; rolled back on any error. */
+  async serializable<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.acquireConnection();
+    try {
+      await client.query('begin isolation level serializable');
+      try {
+        const result = await work(sqlOn(client));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await this.pool.releaseConnection(client);
+    }
+  }
+}
