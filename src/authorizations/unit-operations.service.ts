@@ -105,43 +105,54 @@ export class UnitOperationsService {
     return row;
   }
 
-  /** Every write of the batch in one statement (one round trip); a batch that changed nothing writes nothing. */
+  /**
+   * Every write of the batch in one statement (one round trip); parts with nothing to write are
+   * left out, so no part scans a table it does not touch (under SERIALIZABLE a scan of a whole
+   * table would conflict with every concurrent writer). A batch that changed nothing writes nothing.
+   */
   private async write(tx: Sql, authorizationId: string, plan: BatchPlan, now: string): Promise<void> {
     if (plan.ledger.length === 0 && plan.answers.length === 0) return;
     const created = plan.newReservations;
     const finished = plan.finishedReservations;
-    const [result] = await tx.query<{ finished: number }>(
-      `with
-        counters as (
-          update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ?
-          where id = ? returning id),
-        created as (
-          insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const part = (sql: string, ...values: unknown[]) => (parts.push(sql), params.push(...values));
+    part(
+      `counters as (update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ? where id = ?)`,
+      plan.delta.used, plan.delta.scheduled, now, authorizationId,
+    );
+    if (created.length) {
+      part(
+        `created as (insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
           select v.id, ?, ?, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
-          from unnest(?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[]) as v (id, units, service_date, reference, expires_at, created_by)
-          returning id),
-        finished as (
-          update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
-          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)
-          where r.id = v.id and r.status = 'SCHEDULED' returning r.id),
-        ledger as (
-          insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-          select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n),
-        answers as (
-          insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
-          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[]))
-      select (select count(*) from finished)::int as finished`,
-      [
-        plan.delta.used, plan.delta.scheduled, now, authorizationId,
-        authorizationId, created[0]?.organizationId ?? null, now, now,
+          from unnest(?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[]) as v (id, units, service_date, reference, expires_at, created_by))`,
+        authorizationId, created[0].organizationId, now, now,
         created.map((r) => r.id), created.map((r) => r.units), created.map((r) => r.serviceDate),
         created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
-        now, finished.map((f) => f.id), finished.map((f) => f.status), finished.map((f) => f.consumedUnits),
-        ...ledgerColumns(plan.ledger),
-        ...answerColumns(plan.answers),
-      ],
-      { prepare: true },
+      );
+    }
+    if (finished.length) {
+      part(
+        `finished as (update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
+          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)
+          where r.id = any(?::uuid[]) and r.id = v.id and r.status = 'SCHEDULED' returning r.id)`,
+        now, finished.map((f) => f.id), finished.map((f) => f.status), finished.map((f) => f.consumedUnits), finished.map((f) => f.id),
+      );
+    }
+    part(
+      `ledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
+        select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n)`,
+      ...ledgerColumns(plan.ledger),
     );
+    if (plan.answers.length) {
+      part(
+        `answers as (insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
+          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[]))`,
+        ...answerColumns(plan.answers),
+      );
+    }
+    const count = finished.length ? '(select count(*) from finished)::int' : '0';
+    const [result] = await tx.query<{ finished: number }>(`with ${parts.join(',\n')} select ${count} as finished`, params, { prepare: true });
     // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
     if (result.finished !== finished.length) throw new Error('reservation state changed under the batch');
   }
