@@ -22,11 +22,15 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     logger: levelsFrom(config.logLevel),
     bodyParser: false,
+    // Throw on a failed start instead of exiting, so the caller (main.ts, tests) decides.
+    abortOnError: false,
   });
   app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys, verify: refuseInvalidUtf8 });
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+  // Responses are never conditional GETs here; hashing every body for an ETag is wasted work.
+  app.set('etag', false);
   app.setGlobalPrefix('api/v1', {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },

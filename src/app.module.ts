@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AuthModule } from './auth/auth.module';
@@ -14,7 +14,6 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { rateLimitOptions } from './rate-limit/rate-limit.options';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
-import { RetryInterceptor } from './shared/transactions/retry.interceptor';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 
@@ -51,7 +50,6 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        { provide: APP_INTERCEPTOR, useClass: RetryInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

@@ -30,7 +30,8 @@ export class DatabaseState {
       inject: [APP_CONFIG],
       // Naming the driver lets Nest inject the PostgreSQL flavours of MikroORM and EntityManager.
       driver: PostgreSqlDriver,
-      useFactory: (config: AppConfig) => ormConfig(config.databaseUrl!, config.databasePoolSize),
+      // No request-context middleware: services fork explicitly where they use the EntityManager.
+      useFactory: (config: AppConfig) => ({ ...ormConfig(config.databaseUrl!, config.databasePoolSize), registerRequestContext: false }),
     }),
   ],
   providers: [DatabaseState, Database],

@@ -33,6 +33,50 @@ const sqlOn = (client: Client): Sql => ({
   },
 });
 
+/** A parameter written into SQL text with the driver's own escaping, or undefined when it cannot be. */
+function literal(client: Client, value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value === 'string') return client.escapeLiteral(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "'{}'";
+    const items = value.map((item) => (typeof item === 'string' || typeof item === 'number' ? literal(client, item) : undefined));
+    return items.every((item) => item !== undefined) ? `array[${items.join(', ')}]` : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The transaction's first statement travels with its BEGIN in one round trip (the simple query
+ * protocol allows several statements, but no parameters: they are written in as escaped
+ * literals). Later statements use the extended protocol, prepared where asked.
+ */
+function transactionOn(client: Client): Sql & { readonly begun: boolean } {
+  const rest = sqlOn(client);
+  let begun = false;
+  return {
+    get begun() {
+      return begun;
+    },
+    async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
+      if (begun) return rest.query<T>(text, params, options);
+      begun = true;
+      const literals = params.map((value) => literal(client, value));
+      if (literals.some((l) => l === undefined)) {
+        await client.query(BEGIN);
+        return rest.query<T>(text, params, options);
+      }
+      let n = 0;
+      const inlined = text.replace(/\?/g, () => literals[n++]!);
+      const results = (await client.query(`${BEGIN}; ${inlined}`)) as unknown as { rows: T[] }[];
+      return results[1].rows;
+    },
+  };
+}
+
+const BEGIN = 'begin isolation level serializable';
+
 /**
  * SQL straight on the driver, through MikroORM's own connection pool. The unit operations are
  * the hot path: going around the query builder removes most of the per-statement cost, and one
@@ -62,13 +106,13 @@ export class Database {
   async serializable<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.acquireConnection();
     try {
-      await client.query('begin isolation level serializable');
+      const tx = transactionOn(client);
       try {
-        const result = await work(sqlOn(client));
-        await client.query('commit');
+        const result = await work(tx);
+        if (tx.begun) await client.query('commit');
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => undefined);
+        if (tx.begun) await client.query('rollback').catch(() => undefined);
         throw error;
       }
     } finally {

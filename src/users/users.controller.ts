@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Transactional } from '../shared/transactions/transactional.decorator';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthUser } from '../auth/auth-user';
@@ -19,6 +20,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @Transactional()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: UserResponse })
   async create(
@@ -37,6 +39,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @Transactional()
   @ApiOkResponse({ type: UserResponse })
   update(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('User')) id: string, @Body() body: UpdateUserDto): Promise<UserResponse> {
     return this.users.update(caller, id, body);

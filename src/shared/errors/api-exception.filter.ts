@@ -2,7 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { isConnectionError } from '../../database/pg-errors';
+import { isRetryable } from '../transactions/retry-policy';
 import { ApiError, ServiceUnavailableError } from './api-error';
+import { ContentionRetryExhaustedError } from './business-errors';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'VALIDATION_FAILED',
@@ -38,6 +40,9 @@ function toApiError(exception: unknown): ApiError {
     const message = status === 413 ? 'Request body exceeds 100 kB' : (exception as Error).message || 'Request body is not valid JSON';
     return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: 'body', message }] } : {});
   }
+  // Every state-changing handler is retried (@Transactional); a conflict that still gets here came
+  // from somewhere that is not, and is contention all the same, not a server error.
+  if (isRetryable(exception)) return new ContentionRetryExhaustedError(1);
   if (isConnectionError(exception)) {
     return new ServiceUnavailableError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry later', 2);
   }
