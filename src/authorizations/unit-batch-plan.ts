@@ -17,15 +17,17 @@ interface Keyed {
 }
 
 /** One client request for units, queued in its authorization's lane. */
-export type UnitCommand =
+export type UnitCommand = { authorizationId: string } & (
   | (Keyed & { kind: 'reserve'; reservationId: string; units: number; serviceDate: string; reference: string | null; expiresAt: string | null })
   | (Keyed & { kind: 'release'; reservationId: string })
   | (Keyed & { kind: 'consume'; reservationId: string; units?: number })
-  | { kind: 'expire'; reservationId: string };
+  | { kind: 'expire'; reservationId: string }
+);
 
 export type CommandResult = Outcome<UnitOperationResponse> | boolean;
 
 export interface BatchPlan {
+  authorizationId: string;
   /** Counter changes for the authorization row (applied as deltas). */
   delta: { used: number; scheduled: number };
   newReservations: ReservationRow[];
@@ -38,12 +40,13 @@ export interface BatchPlan {
 const sees = (caller: AuthUser, organizationId: string) => caller.role === Role.SUPER_ADMIN || caller.organizationId === organizationId;
 
 /**
- * Decides a batch of commands on one authorization, in arrival order, in memory: each command is
+ * Decides the commands on one authorization, in arrival order, in memory: each command is
  * checked against the state the previous ones left (the same rules as alone), answered on its
  * own, and contributes its rows to one set of writes. Pure: no I/O, so the combined path is
  * tested like the rules themselves.
  */
 export function planBatch(
+  authorizationId: string,
   authorization: AuthorizationRow | undefined,
   reservations: Map<string, ReservationRow>,
   storedAnswers: Map<string, StoredAnswer>,
@@ -51,7 +54,7 @@ export function planBatch(
   now: Date,
 ): BatchPlan {
   const nowIso = now.toISOString();
-  const plan: BatchPlan = { delta: { used: 0, scheduled: 0 }, newReservations: [], finishedReservations: [], ledger: [], answers: [], outcomes: [] };
+  const plan: BatchPlan = { authorizationId, delta: { used: 0, scheduled: 0 }, newReservations: [], finishedReservations: [], ledger: [], answers: [], outcomes: [] };
   const state = authorization ? { ...authorization } : undefined;
 
   const after = () => ({ totalAfter: state!.totalUnits, usedAfter: state!.usedUnits, scheduledAfter: state!.scheduledUnits });

@@ -31,10 +31,11 @@ export class UnitOperationsService {
     private readonly database: Database,
   ) {}
 
-  private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (authorizationId, commands) => this.execute(authorizationId, commands);
+  private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (commands) => this.execute(commands);
 
   reserve(caller: AuthUser, authorizationId: string, dto: CreateReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.submit(authorizationId, {
+    return this.submit({
+      authorizationId,
       kind: 'reserve',
       caller,
       idempotency,
@@ -48,21 +49,21 @@ export class UnitOperationsService {
 
   async release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
     const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.submit(authorizationId, { kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
+    return this.submit({ authorizationId, kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
   async consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
     const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.submit(authorizationId, { kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
+    return this.submit({ authorizationId, kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
   /** Releases one reservation whose expiresAt has passed; false when it was no longer due (someone got there first). */
   expire(reservationId: string, authorizationId: string): Promise<boolean> {
-    return this.submit(authorizationId, { kind: 'expire', reservationId }) as Promise<boolean>;
+    return this.submit({ authorizationId, kind: 'expire', reservationId }) as Promise<boolean>;
   }
 
-  private submit(authorizationId: string, command: UnitCommand): Promise<CommandResult> {
-    return this.lanes.submit(authorizationId, command, this.runBatch);
+  private submit(command: UnitCommand): Promise<CommandResult> {
+    return this.lanes.submit(command.authorizationId, command, this.runBatch);
   }
 
   /** Which lane a reservation's operations run in (a reservation never changes authorization). */
@@ -76,33 +77,43 @@ export class UnitOperationsService {
     return row.authorizationId;
   }
 
-  private async execute(authorizationId: string, commands: UnitCommand[]): Promise<Settled<CommandResult>[]> {
+  /** One transaction for every command queued in a lane, whatever authorizations they concern. */
+  private async execute(commands: UnitCommand[]): Promise<Settled<CommandResult>[]> {
     const { value } = await this.uow.run(async (tx) => {
-      const authorization = await this.loadAuthorization(tx, authorizationId, commands);
+      const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
+      const authorizations = await this.loadAuthorizations(tx, authorizationIds, commands);
       const reservationIds = commands.filter((c) => c.kind !== 'reserve').map((c) => c.reservationId);
       const reservations = reservationIds.length
-        ? await tx.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where r.authorization_id = ? and r.id = any(?::uuid[])`, [authorizationId, reservationIds], { prepare: true })
+        ? await tx.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = any(?::uuid[])`, [reservationIds], { prepare: true })
         : [];
       const keyed = commands.flatMap((c) => (c.kind !== 'expire' && c.idempotency ? [c.idempotency] : []));
       const stored = await idempotencyStore.findAnswers(tx, keyed);
+      const reservationsById = new Map(reservations.map((r) => [r.id, r]));
       const now = new Date();
-      const plan = planBatch(authorization, new Map(reservations.map((r) => [r.id, r])), stored, commands, now);
-      await this.write(tx, authorizationId, plan, now.toISOString());
-      return plan.outcomes;
+      const outcomes: Settled<CommandResult>[] = new Array(commands.length);
+      const plans = authorizationIds.map((id) => {
+        const indexes = commands.flatMap((c, i) => (c.authorizationId === id ? [i] : []));
+        const ownReservations = new Map([...reservationsById].filter(([, r]) => r.authorizationId === id));
+        const plan = planBatch(id, authorizations.get(id), ownReservations, stored, indexes.map((i) => commands[i]), now);
+        plan.outcomes.forEach((outcome, j) => (outcomes[indexes[j]] = outcome));
+        return plan;
+      });
+      await this.write(tx, plans, now.toISOString());
+      return outcomes;
     });
     return value;
   }
 
   /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */
-  private async loadAuthorization(tx: Sql, id: string, commands: UnitCommand[]): Promise<AuthorizationRow | undefined> {
+  private async loadAuthorizations(tx: Sql, ids: string[], commands: UnitCommand[]): Promise<Map<string, AuthorizationRow>> {
     const unscoped = commands.some((c) => c.kind === 'expire' || c.caller.role === Role.SUPER_ADMIN);
     const organizations = [...new Set(commands.flatMap((c) => (c.kind !== 'expire' && c.caller.organizationId ? [c.caller.organizationId] : [])))];
-    const [row] = await tx.query<AuthorizationRow>(
-      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ? and (?::boolean or a.organization_id = any(?::uuid[]))`,
-      [id, unscoped, organizations],
+    const rows = await tx.query<AuthorizationRow>(
+      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[]) and (?::boolean or a.organization_id = any(?::uuid[]))`,
+      [ids, unscoped, organizations],
       { prepare: true },
     );
-    return row;
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /**
@@ -110,25 +121,33 @@ export class UnitOperationsService {
    * left out, so no part scans a table it does not touch (under SERIALIZABLE a scan of a whole
    * table would conflict with every concurrent writer). A batch that changed nothing writes nothing.
    */
-  private async write(tx: Sql, authorizationId: string, plan: BatchPlan, now: string): Promise<void> {
-    if (plan.ledger.length === 0 && plan.answers.length === 0) return;
-    const created = plan.newReservations;
-    const finished = plan.finishedReservations;
+  private async write(tx: Sql, plans: BatchPlan[], now: string): Promise<void> {
+    const moved = plans.filter((p) => p.ledger.length > 0);
+    const created = plans.flatMap((p) => p.newReservations);
+    const finished = plans.flatMap((p) => p.finishedReservations);
+    const ledger = plans.flatMap((p) => p.ledger);
+    const answers = plans.flatMap((p) => p.answers);
+    if (ledger.length === 0 && answers.length === 0) return;
     const parts: string[] = [];
     const params: unknown[] = [];
     const part = (sql: string, ...values: unknown[]) => (parts.push(sql), params.push(...values));
-    part(
-      `counters as (update authorizations set used_units = used_units + ?, scheduled_units = scheduled_units + ?, updated_at = ? where id = ?)`,
-      plan.delta.used, plan.delta.scheduled, now, authorizationId,
-    );
+    if (moved.length) {
+      part(
+        `counters as (update authorizations as a set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled, updated_at = ?
+          from unnest(?::uuid[], ?::int[], ?::int[]) as v (id, used, scheduled)
+          where a.id = any(?::uuid[]) and a.id = v.id)`,
+        now, moved.map((p) => p.authorizationId), moved.map((p) => p.delta.used), moved.map((p) => p.delta.scheduled), moved.map((p) => p.authorizationId),
+      );
+    }
     if (created.length) {
       part(
         `created as (insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
-          select v.id, ?, ?, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
-          from unnest(?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[]) as v (id, units, service_date, reference, expires_at, created_by))`,
-        authorizationId, created[0].organizationId, now, now,
-        created.map((r) => r.id), created.map((r) => r.units), created.map((r) => r.serviceDate),
-        created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
+          select v.id, v.authorization_id, v.organization_id, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
+          from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[])
+            as v (id, authorization_id, organization_id, units, service_date, reference, expires_at, created_by))`,
+        now, now,
+        created.map((r) => r.id), created.map((r) => r.authorizationId), created.map((r) => r.organizationId), created.map((r) => r.units),
+        created.map((r) => r.serviceDate), created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
       );
     }
     if (finished.length) {
@@ -139,16 +158,18 @@ export class UnitOperationsService {
         now, finished.map((f) => f.id), finished.map((f) => f.status), finished.map((f) => f.consumedUnits), finished.map((f) => f.id),
       );
     }
-    part(
-      `ledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-        select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n)`,
-      ...ledgerColumns(plan.ledger),
-    );
-    if (plan.answers.length) {
+    if (ledger.length) {
+      part(
+        `ledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
+          select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n)`,
+        ...ledgerColumns(ledger),
+      );
+    }
+    if (answers.length) {
       part(
         `answers as (insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
           select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[]))`,
-        ...answerColumns(plan.answers),
+        ...answerColumns(answers),
       );
     }
     const count = finished.length ? '(select count(*) from finished)::int' : '0';

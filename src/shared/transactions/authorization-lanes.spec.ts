@@ -1,4 +1,10 @@
-import { AuthorizationLanes } from './authorization-lanes';
+import { AuthorizationLanes, BatchRunner, LANE_COUNT, laneOf } from './authorization-lanes';
+
+/** Two ids in different lanes, and one more in the lane of the first. */
+const ids = Array.from({ length: 100 }, (_, i) => `id-${i}`);
+const a = ids[0];
+const b = ids.find((id) => laneOf(id) !== laneOf(a))!;
+const sameLaneAsA = ids.find((id) => id !== a && laneOf(id) === laneOf(a))!;
 
 const deferred = () => {
   let resolve!: () => void;
@@ -7,16 +13,16 @@ const deferred = () => {
 };
 
 describe('AuthorizationLanes', () => {
-  it('runs work on one authorization one at a time, in arrival order', async () => {
+  it('runs work of one lane one step at a time, in arrival order', async () => {
     const lanes = new AuthorizationLanes();
     const log: string[] = [];
     const gate = deferred();
-    const first = lanes.run('a', async () => {
+    const first = lanes.run(a, async () => {
       log.push('first:start');
       await gate.promise;
       log.push('first:end');
     });
-    const second = lanes.run('a', async () => void log.push('second'));
+    const second = lanes.run(a, async () => void log.push('second'));
     await Promise.resolve();
     expect(log).toEqual(['first:start']);
     gate.resolve();
@@ -24,19 +30,42 @@ describe('AuthorizationLanes', () => {
     expect(log).toEqual(['first:start', 'first:end', 'second']);
   });
 
-  it('lets different authorizations proceed independently', async () => {
+  it('lets different lanes proceed independently', async () => {
     const lanes = new AuthorizationLanes();
     const gate = deferred();
-    const blocked = lanes.run('a', () => gate.promise);
-    await expect(lanes.run('b', async () => 'b done')).resolves.toBe('b done');
+    const blocked = lanes.run(a, () => gate.promise);
+    await expect(lanes.run(b, async () => 'b done')).resolves.toBe('b done');
     gate.resolve();
     await blocked;
   });
 
+  it('keeps each authorization in one lane, spread over LANE_COUNT lanes', () => {
+    for (const id of ids) expect(laneOf(id)).toBe(laneOf(id));
+    expect(new Set(ids.map((id) => laneOf(id))).size).toBe(LANE_COUNT);
+  });
+
+  it('hands commands that queued up while the lane was busy to the runner together, each answered on its own', async () => {
+    const lanes = new AuthorizationLanes();
+    const gate = deferred();
+    const batches: number[][] = [];
+    const runner: BatchRunner<number, number> = async (commands) => {
+      batches.push(commands);
+      return commands.map((c) => (c < 0 ? { ok: false, error: new Error(`bad ${c}`) } : { ok: true, value: c * 10 }));
+    };
+    const blocked = lanes.run(a, () => gate.promise);
+    const results = [1, -2, 3].map((n, i) => lanes.submit(i === 1 ? sameLaneAsA : a, n, runner));
+    gate.resolve();
+    await blocked;
+    await expect(results[0]).resolves.toBe(10);
+    await expect(results[1]).rejects.toThrow('bad -2');
+    await expect(results[2]).resolves.toBe(30);
+    expect(batches).toEqual([[1, -2, 3]]);
+  });
+
   it('a failure does not block the lane, and idle lanes are forgotten', async () => {
     const lanes = new AuthorizationLanes();
-    await expect(lanes.run('a', async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
-    await expect(lanes.run('a', async () => 2)).resolves.toBe(2);
+    await expect(lanes.run(a, async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(lanes.run(a, async () => 2)).resolves.toBe(2);
     await new Promise((r) => setImmediate(r));
     expect(lanes.activeLanes).toBe(0);
   });
