@@ -17,8 +17,12 @@ interface QueuedItem {
 /** Upper bound on the commands combined into one transaction. */
 export const MAX_BATCH = 64;
 
-/** Lanes per instance: how many unit-of-work transactions run at once. */
-export const LANE_COUNT = 4;
+/**
+ * Lanes per instance: how many unit-of-work transactions run at once. Fewer lanes mean bigger
+ * batches; on the 2-core reference machine 1–2 lanes gave the most reservations per second
+ * (`npm run bench`, spread case: 4 lanes −10%, 6 lanes −25%).
+ */
+export const LANE_COUNT = 2;
 
 /** Which lane an authorization belongs to: always the same one. */
 export function laneOf(authorizationId: string, lanes = LANE_COUNT): number {
