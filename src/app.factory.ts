@@ -1,31 +1,33 @@
-import { INestApplication, Logger, LogLevel as NestLogLevel, RequestMethod } from '@nestjs/common';
+import { INestApplication, Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { BootstrapAdmin } from './auth/bootstrap-admin.service';
-import { AppConfig, LogLevel } from './config/app-config';
+import type { DestinationStream } from 'pino';
+import { AppConfig } from './config/app-config';
 import { DatabaseState } from './database/database.module';
+import { createJsonLogger, NestJsonLogger } from './logging/json-logger';
+import { requestLogMiddleware } from './logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
-import { refuseInvalidUtf8, refusePrototypeKeys } from './shared/http/json-guard';
+import { checkBodyBytes, refusePrototypeKeys } from './shared/http/json-guard';
 import { createValidationPipe } from './shared/http/validation.pipe';
-
-const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const levelsFrom = (level: LogLevel): NestLogLevel[] => LEVELS.slice(0, LEVELS.indexOf(level) + 1);
 
 /**
  * Builds the whole application on a migrated database, ready to listen. Used by main.ts and by
  * the end-to-end tests, so both run exactly the same HTTP pipeline.
  */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
+export async function createApp(config: AppConfig, logDestination?: DestinationStream): Promise<INestApplication> {
+  const logger = createJsonLogger(config.logLevel, logDestination);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    logger: levelsFrom(config.logLevel),
+    logger: new NestJsonLogger(logger),
     bodyParser: false,
     // Throw on a failed start instead of exiting, so the caller (main.ts, tests) decides.
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys, verify: refuseInvalidUtf8 });
+  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys, verify: checkBodyBytes });
+  app.use(requestLogMiddleware(logger));
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', false);
   app.disable('x-powered-by');

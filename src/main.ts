@@ -1,8 +1,42 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
+import { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { ShutdownState } from './health/health.controller';
+
+/** In-flight requests get this long to finish once the listener is closed; then sockets are cut. */
+const DRAIN_LIMIT_MS = 30_000;
+
+/**
+ * SIGTERM: readiness answers 503 at once (the orchestrator stops sending traffic), requests keep
+ * being served for SHUTDOWN_GRACE_MS, then new connections are refused, requests in flight
+ * finish, the database pool (and the embedded database) closes, and the process exits 0.
+ * SIGINT (Ctrl-C at a terminal) does the same without the grace period.
+ */
+function shutdownOnSignals(app: INestApplication, config: AppConfig, stopEmbedded?: () => Promise<void>): void {
+  const logger = new Logger('Shutdown');
+  let started = false;
+  const shutdown = async (signal: string) => {
+    if (started) return;
+    started = true;
+    app.get(ShutdownState).begin();
+    const grace = signal === 'SIGTERM' ? config.shutdownGraceMs : 0;
+    logger.log(`${signal}: not ready any more; serving for ${grace} ms more, then closing`);
+    await sleep(grace);
+    const server = app.getHttpServer() as Server;
+    const cut = setTimeout(() => server.closeAllConnections(), DRAIN_LIMIT_MS).unref();
+    await app.close();
+    clearTimeout(cut);
+    await stopEmbedded?.();
+    logger.log('closed');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => void shutdown(signal));
+}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -13,15 +47,10 @@ async function main(): Promise<void> {
     config.databaseUrl = embedded.url;
     config.embeddedDatabase = true;
     stopEmbedded = embedded.stop;
-    logger.log(`Embedded PostgreSQL running, data in ${config.dataDir}/pg`);
   }
   const app = await createApp(config);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  if (stopEmbedded) {
-    const stop = stopEmbedded;
-    process.once('beforeExit', () => void stop());
-    app.getHttpServer().once('close', () => void stop().catch(() => undefined));
-  }
+  if (config.embeddedDatabase) logger.log(`Embedded PostgreSQL running, data in ${config.dataDir}/pg`);
+  shutdownOnSignals(app, config, stopEmbedded);
   await app.listen(config.port);
   logger.log(`Unit Ledger listening on http://127.0.0.1:${config.port} (API /api/v1, docs /api/docs)`);
 }

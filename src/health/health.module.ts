@@ -6,5 +6,6 @@ import { HealthController, ShutdownState } from './health.controller';
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
   providers: [ShutdownState],
+  exports: [ShutdownState],
 })
 export class HealthModule {}

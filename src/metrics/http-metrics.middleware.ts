@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { routeTemplate } from '../shared/http/route-template';
 import { MetricsService } from './metrics.service';
 
 /** Observes every request once it finishes, labelled by route template (never the raw path). */
@@ -6,9 +7,8 @@ export function httpMetricsMiddleware(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpDuration.observe({ method: req.method, route, status_code: String(res.statusCode) }, seconds);
+      metrics.httpDuration.observe({ method: req.method, route: routeTemplate(req), status_code: String(res.statusCode) }, seconds);
     });
     next();
   };

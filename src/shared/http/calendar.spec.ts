@@ -1,5 +1,5 @@
 import { isCalendarDate, todayUtc } from './calendar';
-import { refusePrototypeKeys } from './json-guard';
+import { jsonDepth, refusePrototypeKeys } from './json-guard';
 
 describe('calendar dates', () => {
   it.each(['2026-02-28', '2024-02-29', '2026-12-31'])('%s is a date', (d) => expect(isCalendarDate(d)).toBe(true));
@@ -14,4 +14,14 @@ describe('JSON guard', () => {
     expect(() => JSON.parse(json, refusePrototypeKeys)).toThrow(SyntaxError);
   });
   it('keeps ordinary JSON', () => expect(JSON.parse('{"a":[1,{"b":"__proto__"}]}', refusePrototypeKeys)).toEqual({ a: [1, { b: '__proto__' }] }));
+});
+
+describe('JSON depth', () => {
+  it.each([
+    ['1', 0],
+    ['{}', 1],
+    ['{"a":[1,{"b":[]}]}', 4],
+    ['{"a":"[[[[{{{{"}', 1],
+    ['["\\"", [[]]]', 3],
+  ])('%s is %i deep', (text, depth) => expect(jsonDepth(text)).toBe(depth));
 });
