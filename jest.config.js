@@ -19,6 +19,18 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/test/system/'],
+      transform: { '^.+\\.ts$': tsJest },
+      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
+    },
+    {
+      // The built service as separate processes (several instances, signals, stdout): needs
+      // `npm run build` first and Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379).
+      displayName: 'system',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/system'],
+      testMatch: ['**/*.system-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
       globalSetup: '<rootDir>/test/setup/global-setup.mjs',
       globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',

@@ -1,7 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { RolesGuard } from './auth/roles.guard';
@@ -13,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { rateLimitOptions } from './rate-limit/rate-limit.options';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { redisRateLimitStorage } from './rate-limit/redis-rate-limit.storage';
 import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
@@ -36,9 +36,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         TransactionsModule,
-        ThrottlerModule.forRoot(
-          rateLimitOptions(config, config.redisUrl ? new ThrottlerStorageRedisService(config.redisUrl) : undefined),
-        ),
+        ThrottlerModule.forRoot(rateLimitOptions(config, config.redisUrl ? redisRateLimitStorage(config.redisUrl) : undefined)),
         AuthModule,
         UsersModule,
         OrganizationsModule,
