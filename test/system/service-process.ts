@@ -1,23 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../src/shared/free-port';
 import { createTestDatabase, ROOT_EMAIL, ROOT_PASSWORD } from '../helpers/test-app';
 
 const MAIN = resolve(__dirname, '../../dist/main.js');
 export const SHARED_JWT_SECRET = 'system-test-secret-0123456789abcdefghij';
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** The built service (dist/main.js) as an operating-system process, as it runs in production. */
 export interface ServiceProcess {
