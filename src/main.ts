@@ -6,7 +6,7 @@ import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
-import { ShutdownState } from './health/health.controller';
+import { ShutdownState } from './health/readiness.service';
 
 /** In-flight requests get this long to finish once the listener is closed; then sockets are cut. */
 const DRAIN_LIMIT_MS = 30_000;

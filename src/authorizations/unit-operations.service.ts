@@ -7,12 +7,16 @@ import { Database, Sql } from '../database/database.service';
 import { NotFoundError } from '../shared/errors/api-error';
 import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
+import { MetricsService, UnitMovement } from '../metrics/metrics.service';
 import { AuthorizationLanes, BatchRunner, Settled } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { AUTHORIZATION_COLUMNS, AuthorizationRow, RESERVATION_COLUMNS, ReservationRow, tenantScope } from './authorization-sql';
+import { LedgerEntryType } from './ledger-entry.entity';
 import { LEDGER_UNNEST, ledgerColumns } from './ledger-writer';
 import { CreateReservationDto, UnitOperationResponse } from './reservation.dto';
 import { BatchPlan, CommandResult, planBatch, UnitCommand } from './unit-batch-plan';
+
+const MOVEMENT: Record<Exclude<LedgerEntryType, 'ADJUST'>, UnitMovement> = { RESERVE: 'reserve', RELEASE: 'release', CONSUME: 'consume', EXPIRE: 'expire' };
 
 /**
  * Reserve, release, consume and expire (SPEC §4). Each request becomes a command in its
@@ -29,6 +33,7 @@ export class UnitOperationsService {
     private readonly uow: UnitOfWork,
     private readonly lanes: AuthorizationLanes,
     private readonly database: Database,
+    private readonly metrics: MetricsService,
   ) {}
 
   private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (commands) => this.execute(commands);
@@ -99,9 +104,11 @@ export class UnitOperationsService {
         return plan;
       });
       await this.write(tx, plans, now.toISOString());
-      return outcomes;
+      return { outcomes, ledger: plans.flatMap((p) => p.ledger) };
     });
-    return value;
+    // Counted once committed: a batch that failed moved nothing.
+    for (const line of value.ledger) if (line.type !== 'ADJUST') this.metrics.recordUnits(MOVEMENT[line.type], line.units);
+    return value.outcomes;
   }
 
   /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */

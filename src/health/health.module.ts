@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthController, ShutdownState } from './health.controller';
+import { HealthController } from './health.controller';
+import { Readiness, ShutdownState } from './readiness.service';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [ShutdownState],
+  providers: [ShutdownState, Readiness],
   exports: [ShutdownState],
 })
 export class HealthModule {}
