@@ -11,7 +11,8 @@ import { createJsonLogger, NestJsonLogger } from './logging/json-logger';
 import { requestLogMiddleware } from './logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
-import { checkBodyBytes, refusePrototypeKeys } from './shared/http/json-guard';
+import { checkBodyBytes } from './shared/http/json-guard';
+import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
 
 /**
@@ -26,8 +27,9 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
     // Throw on a failed start instead of exiting, so the caller (main.ts, tests) decides.
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: '100kb', strict: true, reviver: refusePrototypeKeys, verify: checkBodyBytes });
+  app.useBodyParser('json', { limit: '100kb', strict: true, verify: checkBodyBytes });
   app.use(requestLogMiddleware(logger));
+  app.use(inputGuardMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', false);
   app.disable('x-powered-by');

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+import { isUuid } from '../shared/ids';
 import { UserDirectory } from '../users/user-directory.service';
 import { AccessTokenClaims, AuthUser } from './auth-user';
 import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-secret';
@@ -29,7 +30,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** Returning null makes the guard answer 401: unknown or deactivated users hold no valid token. */
   async validate(claims: AccessTokenClaims): Promise<AuthUser | null> {
-    if (typeof claims?.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(claims.sub)) return null;
+    if (typeof claims?.sub !== 'string' || !isUuid(claims.sub)) return null;
     // jsonwebtoken only checks exp when present: a token without one would never expire.
     if (typeof claims.exp !== 'number') return null;
     return this.users.findActive(claims.sub);

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate, OptionalField } from '../shared/http/validators';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsCalendarDate, OptionalField, TextLength } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 
 export const SERVICE_CODE = /^[A-Z0-9]{4,8}$/;
@@ -14,18 +14,18 @@ export class CreateAuthorizationDto {
 
   @ApiProperty({ minLength: 1, maxLength: 128, description: "The client's opaque patient reference" })
   @IsString()
-  @Length(1, 128)
+  @TextLength(1, 128)
   patientId!: string;
 
   @ApiPropertyOptional({ maxLength: 128 })
   @OptionalField()
   @IsString()
-  @MaxLength(128)
+  @TextLength(0, 128)
   payer?: string;
 
   @ApiProperty({ minLength: 1, maxLength: 64, description: 'Unique within the organization' })
   @IsString()
-  @Length(1, 64)
+  @TextLength(1, 64)
   authNumber!: string;
 
   @ApiProperty({ example: '97153', pattern: SERVICE_CODE.source })
@@ -55,7 +55,7 @@ export class CreateAuthorizationDto {
   @ApiPropertyOptional({ maxLength: 2000 })
   @OptionalField()
   @IsString()
-  @MaxLength(2000)
+  @TextLength(0, 2000)
   notes?: string;
 }
 
@@ -80,13 +80,13 @@ export class UpdateAuthorizationDto {
   @ApiPropertyOptional({ maxLength: 2000, nullable: true, description: 'null clears the notes' })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @TextLength(0, 2000)
   notes?: string | null;
 
   @ApiPropertyOptional({ maxLength: 128, nullable: true, description: 'null clears the payer' })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @TextLength(0, 128)
   payer?: string | null;
 }
 
@@ -113,7 +113,7 @@ export class ListAuthorizationsQuery extends PageQuery {
   @ApiPropertyOptional()
   @OptionalField()
   @IsString()
-  @Length(1, 128)
+  @TextLength(1, 128)
   patientId?: string;
 
   @ApiPropertyOptional({ enum: EFFECTIVE_STATUSES, description: 'Effective status' })

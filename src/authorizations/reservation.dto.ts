@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate, IsFutureInstant, OptionalField } from '../shared/http/validators';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
+import { IsCalendarDate, IsFutureInstant, OptionalField, TextLength } from '../shared/http/validators';
 import { AuthorizationResponse, PageQuery } from './authorization.dto';
 import { ReservationStatus } from './reservation.entity';
 
@@ -21,7 +21,7 @@ export class CreateReservationDto {
   @ApiPropertyOptional({ maxLength: 128, description: "The client's appointment id" })
   @OptionalField()
   @IsString()
-  @MaxLength(128)
+  @TextLength(0, 128)
   reference?: string;
 
   @ApiPropertyOptional({ description: 'ISO-8601 instant in the future; the hold is released (EXPIRED) after it' })

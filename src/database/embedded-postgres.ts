@@ -45,7 +45,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: true,
+    // PostgreSQL refuses to run as root: as root, the package creates and uses a `postgres` user.
+    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: () => undefined,
     onError: (message: unknown) => log(`embedded postgres: ${String(message)}`),

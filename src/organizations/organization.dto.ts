@@ -1,11 +1,11 @@
+import { TextLength } from '../shared/http/validators';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Sunrise ABA Therapy', minLength: 1, maxLength: 200 })
   @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @TextLength(1, 200)
   @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 }

@@ -18,7 +18,7 @@ export class OrganizationsService {
 
   create(name: string, idempotency?: IdempotencyContext): Promise<Outcome<OrganizationResponse>> {
     return this.uow.run(async (tx) => {
-      const [row] = await tx.query<Organization>(`insert into organizations (id, name) values (?, ?) returning id, name, ${iso('created_at')} as "createdAt"`, [newId(), name.trim()]);
+      const [row] = await tx.query<Organization>(`insert into organizations (id, name) values (?, ?) returning id, name, ${iso('created_at')} as "createdAt"`, [newId(), name]);
       return present(row);
     }, idempotency);
   }

@@ -13,7 +13,8 @@ const marked = (context: ExecutionContext, key: string) =>
 const unlimited = (context: ExecutionContext) => marked(context, NO_RATE_LIMIT_KEY);
 
 /** The key is the tracker alone, never the route: a limit is per user (or IP, or email), across all routes. */
-const keyOf = (_: ExecutionContext, tracker: string, name: string) => `unit-ledger:${name}:${tracker}`;
+export const rateLimitKey = (name: 'user' | 'anon' | 'login', tracker: string) => `unit-ledger:${name}:${tracker}`;
+const keyOf = (_: ExecutionContext, tracker: string, name: string) => rateLimitKey(name as 'user' | 'anon' | 'login', tracker);
 
 /**
  * SPEC §6: per authenticated user, per IP for anonymous requests, and per email for logins.

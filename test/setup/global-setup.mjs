@@ -28,7 +28,7 @@ export default async function globalSetup() {
     user: 'postgres',
     password: 'test',
     persistent: false,
-    createPostgresUser: true,
+    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off'],
     onLog: () => undefined,
   });

@@ -17,10 +17,13 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'RATE_LIMITED',
 };
 
-/** Errors from body parsing (malformed JSON, too large, bad charset) carry an HTTP status of their own. */
+/**
+ * Errors from body parsing (malformed JSON, too large, bad charset, a body that is not in the
+ * Content-Encoding it claims) carry an HTTP status of their own: http-errors marks them `expose`.
+ */
 function parserStatus(error: unknown): number | undefined {
-  const e = error as { status?: unknown; type?: unknown };
-  return typeof e?.status === 'number' && typeof e.type === 'string' ? e.status : undefined;
+  const e = error as { status?: unknown; type?: unknown; expose?: unknown };
+  return typeof e?.status === 'number' && (typeof e.type === 'string' || e.expose === true) ? e.status : undefined;
 }
 
 function toApiError(exception: unknown): ApiError {
@@ -38,7 +41,8 @@ function toApiError(exception: unknown): ApiError {
   const status = parserStatus(exception);
   if (status !== undefined && status >= 400 && status < 500) {
     const message = status === 413 ? 'Request body exceeds 100 kB' : (exception as Error).message || 'Request body is not valid JSON';
-    return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: 'body', message }] } : {});
+    const field = (exception as { field?: unknown }).field;
+    return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: typeof field === 'string' ? field : 'body', message }] } : {});
   }
   // Every state-changing handler is retried (@Transactional); a conflict that still gets here came
   // from somewhere that is not, and is contention all the same, not a server error.

@@ -1,5 +1,5 @@
 import { isCalendarDate, todayUtc } from './calendar';
-import { jsonDepth, refusePrototypeKeys } from './json-guard';
+import { jsonDepth, unacceptableJson } from './json-guard';
 
 describe('calendar dates', () => {
   it.each(['2026-02-28', '2024-02-29', '2026-12-31'])('%s is a date', (d) => expect(isCalendarDate(d)).toBe(true));
@@ -10,10 +10,17 @@ describe('calendar dates', () => {
 });
 
 describe('JSON guard', () => {
-  it.each(['{"__proto__":{"x":1}}', '{"a":{"constructor":{}}}', '[{"prototype":1}]'])('refuses %s', (json) => {
-    expect(() => JSON.parse(json, refusePrototypeKeys)).toThrow(SyntaxError);
+  it.each([
+    ['{"__proto__":{"x":1}}', '__proto__'],
+    ['{"a":{"constructor":{}}}', 'a.constructor'],
+    ['[{"prototype":1}]', '0.prototype'],
+    ['{"a":{"toString":1}}', 'a.toString'],
+    ['{"name":"a\\u0000b"}', 'name'],
+    ['{"name":["x","\\ud800"]}', 'name.1'],
+  ])('refuses %s, naming %s', (json, field) => {
+    expect(unacceptableJson(JSON.parse(json))?.field).toBe(field);
   });
-  it('keeps ordinary JSON', () => expect(JSON.parse('{"a":[1,{"b":"__proto__"}]}', refusePrototypeKeys)).toEqual({ a: [1, { b: '__proto__' }] }));
+  it('keeps ordinary JSON', () => expect(unacceptableJson(JSON.parse('{"a":[1,{"b":"__proto__"}],"c":"\\ud83d\\ude00"}'))).toBeUndefined());
 });
 
 describe('JSON depth', () => {

@@ -1,12 +1,34 @@
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Names an object already has (`__proto__`, `constructor`, `toString`, …): never a field of ours. */
+export const isObjectMemberName = (key: string): boolean => key === 'prototype' || key in Object.prototype;
 
 /**
- * JSON.parse reviver: a body carrying a prototype-pollution key is refused as malformed (400)
- * before any code sees it, rather than silently dropped.
+ * Text PostgreSQL cannot store as sent: a NUL character, or a lone UTF-16 surrogate (which
+ * would silently become U+FFFD). Returns the reason, or undefined when the text is fine.
  */
-export function refusePrototypeKeys(key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`Forbidden key "${key}" in JSON body`);
-  return value;
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains a NUL character';
+  if (!text.isWellFormed()) return 'contains an unpaired surrogate';
+  return undefined;
+}
+
+/**
+ * The first field of a parsed JSON body that no code should see: a key named like an object
+ * member (`__proto__`, `constructor`, `toString`, …) or text that cannot be stored as sent.
+ * JSON.parse makes such keys plain own properties, so walking the result is safe.
+ */
+export function unacceptableJson(value: unknown, path = ''): { field: string; message: string } | undefined {
+  if (typeof value === 'string') {
+    const problem = unstorableText(value);
+    return problem ? { field: path || 'body', message: `${path || 'body'} ${problem}` } : undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (isObjectMemberName(key)) return { field, message: `property ${key} should not exist` };
+    const problem = unacceptableJson(item, field);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

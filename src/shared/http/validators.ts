@@ -35,3 +35,26 @@ export function IsFutureInstant(options?: ValidationOptions) {
  * refused) like any other wrong type. Fields that may be cleared use @IsOptional instead.
  */
 export const OptionalField = () => ValidateIf((_: object, value: unknown) => value !== undefined);
+
+/**
+ * Length in Unicode code points, as PostgreSQL's char_length counts it. (class-validator's
+ * @Length does not count variation selectors, so text it accepts could break a CHECK.)
+ */
+export function TextLength(min: number, max: number, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'textLength',
+      target: target.constructor,
+      propertyName,
+      constraints: [min, max],
+      options: { message: `${propertyName} must be ${min} to ${max} characters long`, ...options },
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return false;
+          let length = 0;
+          for (const _ of value) length++;
+          return length >= min && length <= max;
+        },
+      },
+    });
+}

@@ -1,0 +1,1215 @@
+// Property-based fuzzing (fast-check) of every route of SPEC §5 under /api/v1: bodies, path
+// parameters, query strings and headers. Issue 4, point 3. What every property checks:
+//   - no answer is a 5xx (SPEC §5 "No input may produce a 500");
+//   - every 4xx has the error body {statusCode, error, message, code}, code UPPER_SNAKE;
+//   - where a small model of the DTOs (src/*/*.dto.ts) says the input is invalid, the answer is
+//     exactly 400 VALIDATION_FAILED naming exactly the offending fields; where it says valid, the
+//     answer is the route's success or one of its business rejections (by code);
+//   - a rejected request wrote nothing: a fingerprint of every table (row counts and an md5 of
+//     every row) is the same before and after; an accepted one is consistent (the stored and
+//     returned values are the ones sent; the unit invariant and the ledger still reconcile).
+// Text the service accepts (patientId, payer, notes, reference, authNumber, organization name) is
+// stored and returned byte for byte; text PostgreSQL cannot store (NUL, lone surrogates) must be a
+// 400, as must text whose length the validator and the database count differently.
+//
+// Seed: FUZZ_SEED (default fixed, see helpers/hostile.ts); fast-check prints seed, path and the
+// shrunk counterexample of a failure. FUZZ_SCALE multiplies every numRuns.
+//
+// Rate limits: this file sends a few thousand requests per minute from one user and one IP, and
+// hundreds of logins for a handful of emails, so the app is started with very high
+// RATE_LIMIT_USER_PER_MINUTE / RATE_LIMIT_ANON_PER_MINUTE / RATE_LIMIT_LOGIN_PER_15_MIN (the
+// limits themselves are tested in rate-limits.e2e-spec.ts and attacks.e2e-spec.ts).
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { isEmail, isUUID } from 'class-validator';
+import isLength from 'validator/lib/isLength';
+import { checkIntegrity } from './helpers/ledger-check';
+import {
+  expectApiErrorBody,
+  fingerprint,
+  forgeJwt,
+  fuzzParams,
+  Hostile,
+  hostileValue,
+  hv,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  rawHttp,
+  RawResult,
+  reportedFields,
+  SCRIPT_PAYLOADS,
+  SQL_PAYLOADS,
+  storableText,
+} from './helpers/hostile';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+
+const SECRET = `fuzz-secret-${randomUUID()}-${randomUUID()}`;
+const BODY_LIMIT = 100 * 1024;
+
+let t: TestApp;
+let root: string;
+let rootId: string;
+let A: OrgWorld;
+let B: OrgWorld;
+/** Fixtures the mutating properties act on (replaced when a valid mutation used them up). */
+let fx: {
+  patchAuth: { id: string; startDate: string };
+  reserveAuth: { id: string };
+  consumeAuth: { id: string };
+  consumeReservation: { id: string; units: number };
+  patchUser: { id: string };
+  bAuthorizationId: string;
+  bReservationId: string;
+  bUserId: string;
+};
+const statuses: number[] = [];
+let counter = 0;
+const next = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+const JSON_TYPE: [string, string] = ['content-type', 'application/json'];
+const bearer = (token: string): [string, string] => ['authorization', `Bearer ${token}`];
+
+async function send(method: string, path: string, token: string | undefined, raw?: string | Buffer, extra: [string, string | Buffer][] = []): Promise<RawResult> {
+  const headers: [string, string | Buffer][] = [...(token ? [bearer(token)] : []), ...(raw !== undefined ? [JSON_TYPE] : []), ...extra];
+  const res = await rawHttp(t.base, { method, path, headers, body: raw });
+  statuses.push(res.status);
+  return res;
+}
+
+/** Status, code and shape in one assertion, so a failure shows the whole answer. */
+function expectAnswer(res: RawResult, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.code, body: res.body }).toEqual({ status, code, body: expect.anything() });
+  expectApiErrorBody(res);
+}
+
+function expectNo5xx(res: RawResult): void {
+  expect({ status: res.status, body: res.body ?? res.text }).toEqual({ status: expect.any(Number), body: expect.anything() });
+  if (res.status >= 500) throw new Error(`${res.status}: ${res.text}`);
+}
+
+/** A rejected request wrote nothing; an accepted one moves the baseline (and keeps the invariant). */
+async function settle(res: RawResult, before: string): Promise<void> {
+  if (res.status >= 400) {
+    expect(await fingerprint(t.sql)).toBe(before);
+    return;
+  }
+  expect(await checkIntegrity(t.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A model of the DTOs: which field values class-validator accepts (src/*/*.dto.ts).
+type Kind =
+  | { t: 'int'; min: number; max: number }
+  | { t: 'str'; min: number; max: number; pattern?: RegExp; notBlank?: boolean }
+  | { t: 'date' }
+  | { t: 'instant' }
+  | { t: 'bool' }
+  | { t: 'enum'; values: string[] }
+  | { t: 'uuid' }
+  | { t: 'email' };
+interface Field {
+  kind: Kind;
+  required?: boolean;
+  /** PATCH /authorizations notes and payer: null clears them (@IsOptional). */
+  nullable?: boolean;
+}
+
+const isCalendarDate = (v: unknown): v is string => {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+};
+const isFutureInstant = (v: unknown) =>
+  typeof v === 'string' &&
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) &&
+  isCalendarDate(v.slice(0, 10)) &&
+  Date.parse(v) > Date.now() + 5_000;
+
+function valid(kind: Kind, v: unknown): boolean {
+  switch (kind.t) {
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) && v >= kind.min && v <= kind.max;
+    case 'str':
+      return (
+        typeof v === 'string' &&
+        isLength(v, { min: kind.min, max: kind.max }) &&
+        (!kind.pattern || kind.pattern.test(v)) &&
+        (!kind.notBlank || /\S/.test(v))
+      );
+    case 'date':
+      return isCalendarDate(v);
+    case 'instant':
+      return isFutureInstant(v);
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'enum':
+      return typeof v === 'string' && kind.values.includes(v);
+    case 'uuid':
+      return isUUID(v);
+    case 'email':
+      return isEmail(v) && isLength(v as string, { max: 254 });
+  }
+}
+
+/** Values near the valid domain of a kind (boundaries, almost-right formats). */
+function nearValid(kind: Kind): fc.Arbitrary<Hostile> {
+  switch (kind.t) {
+    case 'int':
+      return fc
+        .oneof(
+          fc.integer({ min: kind.min - 2, max: Math.min(kind.max + 2, kind.min + 50) }),
+          fc.constantFrom(kind.min, kind.max, kind.min - 1, kind.max + 1),
+          fc.integer({ min: kind.min - 5, max: kind.max + 5 }),
+        )
+        .map(hv);
+    case 'str':
+      return fc
+        .oneof(
+          storableText({ minLength: 0, maxLength: Math.min(kind.max + 2, 60) }),
+          fc.constantFrom(kind.min - 1, kind.min, kind.max, kind.max + 1).filter((n) => n >= 0).map((n) => 'z'.repeat(n)),
+          ...(kind.pattern ? [fc.stringMatching(/^[A-Z0-9]{3,9}$/), fc.stringMatching(/^[A-Za-z0-9 -]{4,8}$/)] : []),
+          fc.constantFrom(' ', '\t\n', '\u00a0'),
+        )
+        .map(hv);
+    case 'date':
+      return fc
+        .oneof(
+          fc.integer({ min: -400, max: 400 }).map(dayOffset),
+          fc.date({ min: new Date('0001-01-01'), max: new Date('9999-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+          fc.constantFrom('2026-02-29', '2024-02-29', '2026-04-31', '2026-00-10', '10000-01-01', '2026-01-01 ', '２０２６-01-01'),
+        )
+        .map(hv);
+    case 'instant':
+      return fc
+        .oneof(
+          fc.integer({ min: -86_400, max: 86_400 * 60 }).map((s) => new Date(Date.now() + s * 1000 + (s >= 0 ? 60_000 : 0)).toISOString()),
+          fc.integer({ min: 60, max: 86_400 }).map((s) => new Date(Date.now() + s * 1000).toISOString().replace('Z', '+00:00')),
+          fc.constantFrom('2099-01-01T00:00:00', '2099-01-01', '2099-02-30T00:00:00Z', '2099-01-01T25:00:00Z', 'never'),
+        )
+        .map(hv);
+    case 'bool':
+      return fc.constantFrom(true, false, 'true', 'false', 0, 1, 'yes').map(hv);
+    case 'enum':
+      return fc.constantFrom(...kind.values, ...kind.values.map((v) => v.toLowerCase()), 'GOD', '').map(hv);
+    case 'uuid':
+      return fc.constantFrom(A.id, B.id, '00000000-0000-4000-8000-000000000000', randomUUID(), 'not-a-uuid', A.id.toUpperCase(), `${A.id} `).map(hv);
+    case 'email':
+      return fc
+        .oneof(
+          fc.emailAddress().map((e) => `${next()}.${e}`),
+          fc.constantFrom('a@b', 'no-at-sign', '@example.com', 'x@example.com ', ' x@example.com', 'x@@example.com', `${'x'.repeat(250)}@e.co`),
+          storableText({ maxLength: 20 }).map((s) => `${s}@example.com`),
+        )
+        .map(hv);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body mutations: a valid body, then 1-3 hostile edits.
+type Op =
+  | { op: 'set'; key: string; value: Hostile }
+  | { op: 'delete'; key: string }
+  | { op: 'unknown'; key: string; value: Hostile }
+  | { op: 'duplicate'; key: string; value: Hostile }
+  | { op: 'proto'; key: '__proto__' | 'constructor' | 'prototype'; depth: number };
+
+const MASS_ASSIGNMENT = ['id', 'usedUnits', 'scheduledUnits', 'availableUnits', 'organizationId', 'createdAt', 'updatedAt', 'status', 'role', 'active', 'passwordHash', 'password_hash', 'isAdmin', 'createdBy', 'consumedUnits', 'email', 'authorizationId'];
+/** Names Object.prototype owns: refused like any other unknown key, but covered by a property of their own. */
+const OBJECT_PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
+
+interface BodyRoute {
+  name: string;
+  method: 'POST' | 'PATCH';
+  path: () => string;
+  token: () => string;
+  fields: Record<string, Field>;
+  valid: () => Record<string, unknown>;
+  /** Cross-field rules (checked by the service after the DTO): fields they make invalid. */
+  cross?: (body: Record<string, any>) => string[];
+  success: number;
+  /** Business rejections possible for a DTO-valid body: status → codes. */
+  business?: Record<number, string[]>;
+  /** After a 2xx: the answer agrees with what was sent; fixtures used up are replaced. */
+  accepted?: (res: RawResult, body: Record<string, any>) => Promise<void>;
+  runs: number;
+}
+
+function opArbitrary(route: BodyRoute): fc.Arbitrary<Op> {
+  const known = Object.keys(route.fields);
+  const fieldValue = (key: string) => fc.oneof(hostileValue, nearValid(route.fields[key].kind));
+  const unknownKey = fc
+    .oneof(fc.constantFrom(...MASS_ASSIGNMENT), fc.string({ minLength: 0, maxLength: 12 }), storableText({ maxLength: 8 }))
+    .filter((k) => !known.includes(k) && !OBJECT_PROTOTYPE_NAMES.includes(k) && k !== 'prototype');
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...known).chain((key) => fieldValue(key).map((value): Op => ({ op: 'set', key, value }))) },
+    { weight: 1, arbitrary: fc.constantFrom(...known).map((key): Op => ({ op: 'delete', key })) },
+    { weight: 2, arbitrary: fc.tuple(unknownKey, hostileValue).map(([key, value]): Op => ({ op: 'unknown', key, value })) },
+    { weight: 1, arbitrary: fc.constantFrom(...known).chain((key) => fieldValue(key).map((value): Op => ({ op: 'duplicate', key, value }))) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('__proto__' as const, 'constructor' as const, 'prototype' as const), fc.integer({ min: 0, max: 3 })).map(([key, depth]): Op => ({ op: 'proto', key, depth })) },
+  );
+}
+
+/** The raw JSON text of the mutated body (duplicates and prototype keys survive, unlike JSON.stringify). */
+function buildBody(base: Record<string, unknown>, ops: Op[]): { raw: string; proto: boolean } {
+  let entries: [string, string][] = Object.entries(base).map(([k, v]) => [k, JSON.stringify(v)]);
+  let proto = false;
+  for (const op of ops) {
+    if (op.op === 'set') {
+      const i = entries.findIndex(([k]) => k === op.key);
+      if (i >= 0) entries[i] = [op.key, op.value.raw];
+      else entries.push([op.key, op.value.raw]);
+    } else if (op.op === 'delete') entries = entries.filter(([k]) => k !== op.key);
+    else if (op.op === 'unknown' || op.op === 'duplicate') entries.push([op.key, op.value.raw]);
+    else {
+      proto = true;
+      let value = `{"${op.key}":{"polluted":true}}`;
+      for (let d = 0; d < op.depth; d++) value = `{"x":${value}}`;
+      entries.push(op.depth === 0 ? [op.key, '{"polluted":true}'] : ['nested', value]);
+    }
+  }
+  return { raw: `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`, proto };
+}
+
+/**
+ * The service refuses, before any validation, the first field (in body order) that holds a key
+ * named like an object member (`__proto__`, `constructor`, `toString`, …) or text PostgreSQL
+ * cannot store (NUL, lone surrogates); this is its top-level key, or undefined.
+ */
+function firstRefusedTopKey(body: Record<string, unknown>): string | undefined {
+  const isMember = (k: string) => k === 'prototype' || k in Object.prototype;
+  const refused = (v: unknown): boolean =>
+    typeof v === 'string'
+      ? v.includes('\u0000') || !v.isWellFormed()
+      : v !== null && typeof v === 'object' && Object.entries(v).some(([k, item]) => isMember(k) || refused(item));
+  return Object.entries(body).find(([k, v]) => isMember(k) || refused(v))?.[0];
+}
+
+/** Field names the model says are wrong (unknown, missing, wrong type, out of range, cross-field). */
+function invalidFields(route: BodyRoute, body: Record<string, unknown>): string[] {
+  const bad = Object.keys(body).filter((k) => !(k in route.fields));
+  for (const [key, field] of Object.entries(route.fields)) {
+    if (!(key in body)) {
+      if (field.required) bad.push(key);
+      continue;
+    }
+    const v = body[key];
+    if (v === null && field.nullable) continue;
+    if (!valid(field.kind, v)) bad.push(key);
+  }
+  if (!bad.length && route.cross) bad.push(...route.cross(body));
+  return [...new Set(bad)];
+}
+
+// ---------------------------------------------------------------------------------------------
+const ROLE: Kind = { t: 'enum', values: ['SUPER_ADMIN', 'ADMIN', 'PRACTITIONER', 'VIEWER'] };
+const str = (min: number, max: number, extra: Partial<Extract<Kind, { t: 'str' }>> = {}): Kind => ({ t: 'str', min, max, ...extra });
+
+async function newReservationToConsume(): Promise<void> {
+  const r = await send('POST', `/api/v1/authorizations/${fx.consumeAuth.id}/reservations`, A.tokens.PRACTITIONER, JSON.stringify({ units: 5 }));
+  expect(r.status).toBe(201);
+  fx.consumeReservation = { id: r.body.reservation.id, units: 5 };
+}
+
+const bodyRoutes = (): BodyRoute[] => [
+  {
+    name: 'POST /auth/login',
+    method: 'POST',
+    path: () => '/api/v1/auth/login',
+    token: () => '',
+    fields: { email: { kind: str(1, 254), required: true }, password: { kind: str(1, 1024), required: true } },
+    valid: () => ({ email: 'fuzz-victim@example.com', password: 'not-the-password' }),
+    success: 200,
+    business: { 401: ['INVALID_CREDENTIALS'] },
+    runs: 80,
+  },
+  {
+    name: 'POST /organizations',
+    method: 'POST',
+    path: () => '/api/v1/organizations',
+    token: () => root,
+    fields: { name: { kind: str(1, 200, { notBlank: true }), required: true } },
+    valid: () => ({ name: `Org ${next()}` }),
+    success: 201,
+    accepted: async (res, body) => {
+      // Byte for byte is the text property's business ("organization name: any storable text…"); here
+      // the service's trimming of surrounding white space is let through, so that it hides nothing else.
+      expect(res.body).toEqual({ id: expect.any(String), name: expect.any(String), createdAt: expect.any(String) });
+      expect([body.name, body.name.trim()]).toContain(res.body.name);
+      expect((await t.sql.query('select name from organizations where id = $1', [res.body.id])).rows).toEqual([{ name: res.body.name }]);
+    },
+    runs: 200,
+  },
+  {
+    name: 'POST /users (as ADMIN)',
+    method: 'POST',
+    path: () => '/api/v1/users',
+    token: () => A.tokens.ADMIN,
+    fields: {
+      email: { kind: { t: 'email' }, required: true },
+      password: { kind: str(12, 128), required: true },
+      role: { kind: ROLE, required: true },
+      organizationId: { kind: { t: 'uuid' } },
+    },
+    valid: () => ({ email: `fuzz-${next()}@example.com`, password: PASSWORD, role: 'VIEWER' }),
+    success: 201,
+    business: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['EMAIL_TAKEN'] },
+    accepted: async (res, body) => {
+      expect(res.body).toEqual({ id: expect.any(String), email: body.email.trim().toLowerCase(), role: body.role, organizationId: A.id, active: true, createdAt: expect.any(String) });
+      expect(res.text).not.toMatch(/password/i);
+    },
+    runs: 300,
+  },
+  {
+    name: 'PATCH /users/:id (as ADMIN)',
+    method: 'PATCH',
+    path: () => `/api/v1/users/${fx.patchUser.id}`,
+    token: () => A.tokens.ADMIN,
+    fields: { role: { kind: ROLE }, active: { kind: { t: 'bool' } } },
+    valid: () => ({ active: true }),
+    success: 200,
+    business: { 403: ['FORBIDDEN'] },
+    accepted: async (res, body) => {
+      expect(res.body).toMatchObject({ id: fx.patchUser.id, organizationId: A.id, ...body });
+    },
+    runs: 200,
+  },
+  {
+    name: 'POST /authorizations (as ADMIN)',
+    method: 'POST',
+    path: () => '/api/v1/authorizations',
+    token: () => A.tokens.ADMIN,
+    fields: {
+      organizationId: { kind: { t: 'uuid' } },
+      patientId: { kind: str(1, 128), required: true },
+      payer: { kind: str(0, 128) },
+      authNumber: { kind: str(1, 64), required: true },
+      serviceCode: { kind: str(0, 100, { pattern: /^[A-Z0-9]{4,8}$/ }), required: true },
+      totalUnits: { kind: { t: 'int', min: 1, max: 1_000_000 }, required: true },
+      startDate: { kind: { t: 'date' }, required: true },
+      endDate: { kind: { t: 'date' }, required: true },
+      status: { kind: { t: 'enum', values: ['PENDING', 'ACTIVE'] } },
+      notes: { kind: str(0, 2000) },
+    },
+    valid: () => ({
+      patientId: `patient-${next()}`,
+      payer: 'Acme Health',
+      authNumber: `AUTH-${next()}`,
+      serviceCode: '97153',
+      totalUnits: 40,
+      startDate: dayOffset(-10),
+      endDate: dayOffset(90),
+    }),
+    cross: (b) => (b.startDate > b.endDate ? ['endDate'] : []),
+    success: 201,
+    business: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['AUTH_NUMBER_TAKEN'] },
+    accepted: async (res, b) => {
+      expect(res.body).toMatchObject({
+        organizationId: A.id,
+        patientId: b.patientId,
+        payer: b.payer ?? null,
+        authNumber: b.authNumber,
+        serviceCode: b.serviceCode,
+        totalUnits: b.totalUnits,
+        usedUnits: 0,
+        scheduledUnits: 0,
+        availableUnits: b.totalUnits,
+        startDate: b.startDate,
+        endDate: b.endDate,
+        notes: b.notes ?? null,
+      });
+    },
+    runs: 300,
+  },
+  {
+    name: 'PATCH /authorizations/:id (as ADMIN)',
+    method: 'PATCH',
+    path: () => `/api/v1/authorizations/${fx.patchAuth.id}`,
+    token: () => A.tokens.ADMIN,
+    fields: {
+      totalUnits: { kind: { t: 'int', min: 1, max: 1_000_000 } },
+      endDate: { kind: { t: 'date' } },
+      status: { kind: { t: 'enum', values: ['PENDING', 'ACTIVE', 'CANCELLED'] } },
+      notes: { kind: str(0, 2000), nullable: true },
+      payer: { kind: str(0, 128), nullable: true },
+    },
+    valid: () => ({ notes: `notes ${next()}` }),
+    cross: (b) => (b.endDate !== undefined && b.endDate < fx.patchAuth.startDate ? ['endDate'] : []),
+    success: 200,
+    business: { 409: ['TOTAL_BELOW_ALLOCATED', 'HAS_SCHEDULED_UNITS'] },
+    accepted: async (res, b) => {
+      expect(res.body).toMatchObject({ id: fx.patchAuth.id, ...b, ...(b.status && b.status !== 'ACTIVE' ? { status: b.status } : { status: expect.any(String) }) });
+    },
+    runs: 300,
+  },
+  {
+    name: 'POST /authorizations/:id/reservations (as PRACTITIONER)',
+    method: 'POST',
+    path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`,
+    token: () => A.tokens.PRACTITIONER,
+    fields: {
+      units: { kind: { t: 'int', min: 1, max: 1_000_000 }, required: true },
+      serviceDate: { kind: { t: 'date' } },
+      reference: { kind: str(0, 128) },
+      expiresAt: { kind: { t: 'instant' } },
+    },
+    valid: () => ({ units: 1, reference: `appt-${next()}` }),
+    success: 201,
+    business: { 409: ['INSUFFICIENT_UNITS', 'OUTSIDE_AUTHORIZATION_PERIOD'] },
+    accepted: async (res, b) => {
+      expect(res.body.reservation).toMatchObject({ authorizationId: fx.reserveAuth.id, units: b.units, reference: b.reference ?? null, status: 'SCHEDULED' });
+      if (b.serviceDate) expect(res.body.reservation.serviceDate).toBe(b.serviceDate);
+      if (b.expiresAt) expect(Date.parse(res.body.reservation.expiresAt)).toBe(Date.parse(b.expiresAt));
+      // Give the units back, so that the authorization stays able to take the next one.
+      const released = await send('POST', `/api/v1/reservations/${res.body.reservation.id}/release`, A.tokens.PRACTITIONER);
+      expect(released.status).toBe(200);
+    },
+    runs: 300,
+  },
+  {
+    name: 'POST /reservations/:id/consume (as PRACTITIONER)',
+    method: 'POST',
+    path: () => `/api/v1/reservations/${fx.consumeReservation.id}/consume`,
+    token: () => A.tokens.PRACTITIONER,
+    fields: { units: { kind: { t: 'int', min: 0, max: 1_000_000 } } },
+    valid: () => ({ units: 2 }),
+    cross: (b) => (b.units !== undefined && b.units > fx.consumeReservation.units ? ['units'] : []),
+    success: 200,
+    accepted: async (res, b) => {
+      expect(res.body.reservation).toMatchObject({ id: fx.consumeReservation.id, status: 'CONSUMED', consumedUnits: b.units ?? fx.consumeReservation.units });
+      await newReservationToConsume();
+    },
+    runs: 200,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+beforeAll(async () => {
+  t = await startTestApp({
+    JWT_SECRET: SECRET,
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
+    RATE_LIMIT_ANON_PER_MINUTE: '1000000',
+    RATE_LIMIT_LOGIN_PER_15_MIN: '1000000',
+  });
+  root = await rootToken(t.request);
+  rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
+  A = await createOrg(t.request, root);
+  B = await createOrg(t.request, root);
+  const patchAuth = await createAuthorization(t.request, A.tokens.ADMIN, { totalUnits: 100 });
+  const reserveAuth = await createAuthorization(t.request, A.tokens.ADMIN, { totalUnits: 1_000_000, startDate: dayOffset(-400), endDate: dayOffset(400) });
+  const consumeAuth = await createAuthorization(t.request, A.tokens.ADMIN, { totalUnits: 1_000_000 });
+  const patchUser = await t.request('POST', '/api/v1/users', { token: A.tokens.ADMIN, body: { email: `patch-${next()}@example.com`, password: PASSWORD, role: 'VIEWER' } });
+  const bAuth = await createAuthorization(t.request, B.tokens.ADMIN, { totalUnits: 30 });
+  const bRes = await t.request('POST', `/api/v1/authorizations/${bAuth.id}/reservations`, { token: B.tokens.ADMIN, body: { units: 3 } });
+  fx = {
+    patchAuth: { id: patchAuth.id, startDate: patchAuth.startDate },
+    reserveAuth,
+    consumeAuth,
+    consumeReservation: { id: '', units: 0 },
+    patchUser: patchUser.body,
+    bAuthorizationId: bAuth.id,
+    bReservationId: bRes.body.reservation.id,
+    bUserId: B.userIds.VIEWER,
+  };
+  await newReservationToConsume();
+});
+afterAll(() => t?.close());
+
+describe('fuzz: hostile bodies on every route with a body', () => {
+  // Built lazily: the arbitraries need the organizations' ids.
+  const names = ['POST /auth/login', 'POST /organizations', 'POST /users (as ADMIN)', 'PATCH /users/:id (as ADMIN)', 'POST /authorizations (as ADMIN)', 'PATCH /authorizations/:id (as ADMIN)', 'POST /authorizations/:id/reservations (as PRACTITIONER)', 'POST /reservations/:id/consume (as PRACTITIONER)'];
+
+  it.each(names)('%s: a mutated valid body is 400 VALIDATION_FAILED naming exactly the bad fields, or accepted consistently; never a 5xx; a rejection writes nothing', async (name) => {
+    const route = bodyRoutes().find((r) => r.name === name)!;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary(route), { minLength: 1, maxLength: 3 }), async (ops) => {
+        const before = await fingerprint(t.sql);
+        const { raw, proto } = buildBody(route.valid(), ops);
+        const res = await send(route.method, route.path(), route.token() || undefined, raw);
+        expectNo5xx(res);
+        if (proto) {
+          expectAnswer(res, 400, 'VALIDATION_FAILED');
+          expect(reportedFields(res.body)).toEqual([firstRefusedTopKey(JSON.parse(raw))]);
+        } else {
+          const body = JSON.parse(raw) as Record<string, any>;
+          const bad = invalidFields(route, body);
+          if (bad.length) {
+            expectAnswer(res, 400, 'VALIDATION_FAILED');
+            // A key named like an object member (or unstorable text) is refused before validation, alone.
+            const refused = firstRefusedTopKey(body);
+            const expected = refused ? [refused] : bad;
+            expect(new Set(reportedFields(res.body))).toEqual(new Set(expected.map((k) => k.split('.')[0])));
+          } else if (res.status !== route.success) {
+            // The model says valid: only the route's success or one of its business rejections may come back.
+            if (!(route.business?.[res.status] ?? []).includes(res.body?.code)) {
+              throw new Error(`a DTO-valid body got ${res.status} (expected ${route.success} or ${JSON.stringify(route.business ?? {})}): ${res.text}`);
+            }
+            expectApiErrorBody(res);
+          }
+          if (res.status < 300) await route.accepted?.(res, body);
+        }
+        await settle(res, before);
+      }),
+      fuzzParams(route.runs),
+    );
+  });
+
+  it('keys that are names of Object.prototype members (toString, hasOwnProperty, __defineGetter__, …) are unknown fields: 400, nothing written', async () => {
+    const routes = bodyRoutes().filter((r) => r.name !== 'POST /auth/login');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes.map((r) => r.name)), fc.constantFrom(...OBJECT_PROTOTYPE_NAMES.filter((n) => n !== '__proto__' && n !== 'constructor')), hostileValue, async (routeName, key, value) => {
+        const route = routes.find((r) => r.name === routeName)!;
+        const before = await fingerprint(t.sql);
+        const { raw } = buildBody(route.valid(), [{ op: 'unknown', key, value }]);
+        const res = await send(route.method, route.path(), route.token(), raw);
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+        expect(reportedFields(res.body)).toContain(key);
+        await settle(res, before);
+      }),
+      fuzzParams(40),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('fuzz: text fields keep any text byte for byte, and refuse what cannot be stored', () => {
+  interface TextField {
+    name: string;
+    max: number;
+    min: number;
+    /** Sends s in the field; returns the stored answer's field and a fresh read of it. */
+    write: (s: string) => Promise<{ res: RawResult; returned?: unknown; reread?: unknown; db?: unknown }>;
+  }
+  const createAuthWith = (field: string) => async (s: string) => {
+    const body = { patientId: `p-${next()}`, authNumber: `AUTH-${next()}`, serviceCode: '97153', totalUnits: 5, startDate: dayOffset(-1), endDate: dayOffset(30), [field]: s };
+    const res = await send('POST', '/api/v1/authorizations', A.tokens.ADMIN, JSON.stringify(body));
+    if (res.status !== 201) return { res };
+    const reread = await send('GET', `/api/v1/authorizations/${res.body.id}`, A.tokens.VIEWER);
+    const column = { patientId: 'patient_id', payer: 'payer', notes: 'notes', authNumber: 'auth_number' }[field]!;
+    const db = (await t.sql.query(`select ${column} as v from authorizations where id = $1`, [res.body.id])).rows[0].v;
+    return { res, returned: res.body[field], reread: reread.body[field], db };
+  };
+  const FIELDS: TextField[] = [
+    { name: 'authorization patientId', min: 1, max: 128, write: createAuthWith('patientId') },
+    { name: 'authorization payer', min: 0, max: 128, write: createAuthWith('payer') },
+    { name: 'authorization notes', min: 0, max: 2000, write: createAuthWith('notes') },
+    { name: 'authorization authNumber', min: 1, max: 64, write: createAuthWith('authNumber') },
+    {
+      name: 'authorization notes (PATCH)',
+      min: 0,
+      max: 2000,
+      write: async (s) => {
+        const res = await send('PATCH', `/api/v1/authorizations/${fx.patchAuth.id}`, A.tokens.ADMIN, JSON.stringify({ notes: s }));
+        if (res.status !== 200) return { res };
+        const db = (await t.sql.query('select notes as v from authorizations where id = $1', [fx.patchAuth.id])).rows[0].v;
+        return { res, returned: res.body.notes, reread: (await send('GET', `/api/v1/authorizations/${fx.patchAuth.id}`, A.tokens.VIEWER)).body.notes, db };
+      },
+    },
+    {
+      name: 'reservation reference',
+      min: 0,
+      max: 128,
+      write: async (s) => {
+        const res = await send('POST', `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, A.tokens.PRACTITIONER, JSON.stringify({ units: 1, reference: s }));
+        if (res.status !== 201) return { res };
+        const id = res.body.reservation.id;
+        const reread = await send('GET', `/api/v1/reservations/${id}`, A.tokens.VIEWER);
+        const db = (await t.sql.query('select reference as v from reservations where id = $1', [id])).rows[0].v;
+        expect((await send('POST', `/api/v1/reservations/${id}/release`, A.tokens.PRACTITIONER)).status).toBe(200);
+        return { res, returned: res.body.reservation.reference, reread: reread.body.reference, db };
+      },
+    },
+    {
+      name: 'organization name',
+      min: 1,
+      max: 200,
+      write: async (s) => {
+        const res = await send('POST', '/api/v1/organizations', root, JSON.stringify({ name: s }));
+        if (res.status !== 201) return { res };
+        const db = (await t.sql.query('select name as v from organizations where id = $1', [res.body.id])).rows[0].v;
+        const list = await send('GET', '/api/v1/organizations', root);
+        return { res, returned: res.body.name, reread: list.body.items.find((o: { id: string }) => o.id === res.body.id)?.name, db };
+      },
+    },
+  ];
+
+  /** authNumber is unique per organization: a text sent twice (fast-check repeats constants) is 409 the second time. */
+  const storedAuthNumbers = new Set<string>();
+  const expectAuthNumberTaken = (field: TextField, s: string, res: RawResult) => {
+    if (!field.name.includes('authNumber')) return false;
+    if (storedAuthNumbers.has(s)) {
+      expectAnswer(res, 409, 'AUTH_NUMBER_TAKEN');
+      return true;
+    }
+    if (res.status === 201) storedAuthNumbers.add(s);
+    return false;
+  };
+
+  it.each(FIELDS.map((f) => [f.name, f] as const))('%s: any storable text within the length limit is stored and returned byte for byte', async (_name, field) => {
+    await fc.assert(
+      fc.asyncProperty(storableText({ minLength: field.min, maxLength: field.max }), async (s) => {
+        const before = await fingerprint(t.sql);
+        const { res, returned, reread, db } = await field.write(s);
+        expectNo5xx(res);
+        const blankName = field.name === 'organization name' && !/\S/.test(s);
+        if (expectAuthNumberTaken(field, s, res)) {
+          // a repeat of an authNumber stored earlier
+        } else if (blankName) {
+          expectAnswer(res, 400, 'VALIDATION_FAILED');
+        } else {
+          expect({ status: res.status, body: res.body }).toEqual({ status: field.name.includes('PATCH') ? 200 : 201, body: expect.anything() });
+          expect({ returned, reread, db }).toEqual({ returned: s, reread: s, db: s });
+        }
+        await settle(res, before);
+      }),
+      fuzzParams(field.max > 200 ? 25 : 35),
+    );
+  });
+
+  // PostgreSQL text cannot hold U+0000, and UTF-8 cannot hold an unpaired surrogate (JSON "\ud800"
+  // is well-formed JSON but no Unicode text): neither can be stored literally, so the only honest
+  // answer is 400 VALIDATION_FAILED, not a 500 and not a silently replaced character.
+  const withNul = (max: number) =>
+    fc.tuple(storableText({ maxLength: Math.max(0, Math.min(max, 40) - 1) }), fc.nat()).map(([s, i]) => {
+      // Insert between code points, never inside a surrogate pair.
+      const points = Array.from(s);
+      const at = i % (points.length + 1);
+      return [...points.slice(0, at), '\u0000', ...points.slice(at)].join('');
+    });
+  const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+  const withLoneSurrogate = (max: number) =>
+    fc.tuple(storableText({ maxLength: Math.max(0, Math.min(max, 40) - 1) }), loneSurrogate).map(([s, l]) => `${s}${l}`);
+
+  it.each(FIELDS.map((f) => [f.name, f] as const))('%s: text with a NUL character → 400 VALIDATION_FAILED, nothing written', async (_name, field) => {
+    await fc.assert(
+      fc.asyncProperty(withNul(field.max), async (s) => {
+        const before = await fingerprint(t.sql);
+        const { res } = await field.write(s);
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+        await settle(res, before);
+      }),
+      fuzzParams(10),
+    );
+  });
+
+  it.each(FIELDS.map((f) => [f.name, f] as const))('%s: text with an unpaired UTF-16 surrogate → 400 VALIDATION_FAILED, nothing written', async (_name, field) => {
+    await fc.assert(
+      fc.asyncProperty(withLoneSurrogate(field.max), async (s) => {
+        const before = await fingerprint(t.sql);
+        const { res } = await field.write(s);
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+        await settle(res, before);
+      }),
+      fuzzParams(10),
+    );
+  });
+
+  // class-validator counts "x\uFE0F" as one character, PostgreSQL char_length as two: a text within
+  // the DTO's limit but over the CHECK constraint's must still get a 4xx or be stored literally.
+  it.each(FIELDS.filter((f) => f.max >= 64).map((f) => [f.name, f] as const))('%s: variation selectors around the length limit → stored literally or 400, never a 5xx', async (_name, field) => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: Math.max(1, Math.floor(field.max / 2)), max: field.max }), fc.constantFrom('\uFE0F', '\uFE0E'), async (n, selector) => {
+        const before = await fingerprint(t.sql);
+        const s = `x${selector}`.repeat(n);
+        const { res, returned, db } = await field.write(s);
+        expectNo5xx(res);
+        if (expectAuthNumberTaken(field, s, res)) return settle(res, before);
+        if (res.status >= 400) expectAnswer(res, 400, 'VALIDATION_FAILED');
+        else expect({ returned, db }).toEqual({ returned: s, db: s });
+        await settle(res, before);
+      }),
+      fuzzParams(8),
+    );
+  });
+
+  it('GET /authorizations?patientId= with a NUL character → 400 VALIDATION_FAILED', async () => {
+    await fc.assert(
+      fc.asyncProperty(withNul(100), async (s) => {
+        const res = await send('GET', `/api/v1/authorizations?patientId=${encodeURIComponent(s)}`, A.tokens.VIEWER);
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+      }),
+      fuzzParams(10),
+    );
+  });
+
+  it('POST /auth/login with a NUL character in the email → 400 VALIDATION_FAILED (or 401), never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(withNul(40), async (s) => {
+        const res = await send('POST', '/api/v1/auth/login', undefined, JSON.stringify({ email: `${s}@example.com`, password: 'whatever-password' }));
+        expectNo5xx(res);
+        expectApiErrorBody(res);
+        expect([400, 401]).toContain(res.status);
+      }),
+      fuzzParams(10),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('fuzz: hostile path parameters on every id route', () => {
+  const ID_ROUTES: { route: string; method: string; path: (id: string) => string; token: () => string; body?: string }[] = [
+    { route: 'GET /authorizations/:id', method: 'GET', path: (id) => `/api/v1/authorizations/${id}`, token: () => A.tokens.VIEWER },
+    { route: 'PATCH /authorizations/:id', method: 'PATCH', path: (id) => `/api/v1/authorizations/${id}`, token: () => A.tokens.ADMIN, body: '{"notes":"hijacked","totalUnits":7}' },
+    { route: 'DELETE /authorizations/:id', method: 'DELETE', path: (id) => `/api/v1/authorizations/${id}`, token: () => A.tokens.ADMIN },
+    { route: 'POST /authorizations/:id/reservations', method: 'POST', path: (id) => `/api/v1/authorizations/${id}/reservations`, token: () => A.tokens.PRACTITIONER, body: '{"units":1}' },
+    { route: 'GET /authorizations/:id/reservations', method: 'GET', path: (id) => `/api/v1/authorizations/${id}/reservations`, token: () => A.tokens.VIEWER },
+    { route: 'GET /authorizations/:id/ledger', method: 'GET', path: (id) => `/api/v1/authorizations/${id}/ledger`, token: () => A.tokens.VIEWER },
+    { route: 'GET /reservations/:id', method: 'GET', path: (id) => `/api/v1/reservations/${id}`, token: () => A.tokens.VIEWER },
+    { route: 'POST /reservations/:id/consume', method: 'POST', path: (id) => `/api/v1/reservations/${id}/consume`, token: () => A.tokens.PRACTITIONER, body: '{"units":1}' },
+    { route: 'POST /reservations/:id/release', method: 'POST', path: (id) => `/api/v1/reservations/${id}/release`, token: () => A.tokens.PRACTITIONER },
+    { route: 'PATCH /users/:id', method: 'PATCH', path: (id) => `/api/v1/users/${id}`, token: () => A.tokens.ADMIN, body: '{"role":"ADMIN","active":false}' },
+  ];
+
+  it(`any id that is not one of the caller's organization's objects → 404 NOT_FOUND (400 for a malformed %-escape), nothing written (${ID_ROUTES.length} routes)`, async () => {
+    const ids = fc.oneof(
+      // Encoded: the router sees exactly this text as the parameter.
+      fc.oneof(storableText({ minLength: 1, maxLength: 60 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), fc.constantFrom(...SQL_PAYLOADS, ...SCRIPT_PAYLOADS, '..', '.', '../users', 'null', 'undefined', '0', '-1', '[]', '{}', 'a'.repeat(5000))).map((s) => ({ sent: encodeURIComponent(s) })),
+      // Raw: dot segments, stray and overlong %-escapes, sent byte for byte (no client normalisation).
+      fc.constantFrom('..', '.', '%2e%2e', '%2E', '..%2f..%2fusers', '%00', '%', '%ZZ', '%E0%A4%A', '%C0%AF', '%FF', '%ED%A0%80', '%u0041', ';', '*', '$', "'", '~').map((sent) => ({ sent })),
+      // UUID-shaped: random (exists nowhere), mangled, and organization B's real ids (tenancy: 404 too).
+      fc.uuid({ version: [1, 4, 7] }).map((u) => ({ sent: u })),
+      fc.stringMatching(/^[0-9a-fA-F-]{36}$/).map((sent) => ({ sent })),
+      fc.constantFrom(() => fx.bAuthorizationId, () => fx.bReservationId, () => fx.bUserId, () => fx.bAuthorizationId.toUpperCase(), () => `${fx.bAuthorizationId}0`, () => `{${fx.bReservationId}}`, () => B.id, () => rootId).map((f) => ({ get sent() { return f(); } })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...ID_ROUTES.map((r) => r.route)), ids, async (routeName, id) => {
+        const route = ID_ROUTES.find((r) => r.route === routeName)!;
+        const before = await fingerprint(t.sql);
+        const sent = id.sent;
+        const res = await send(route.method, route.path(sent), route.token(), route.body);
+        let decodes = true;
+        try {
+          decodeURIComponent(sent);
+        } catch {
+          decodes = false;
+        }
+        if (decodes) expectAnswer(res, 404, 'NOT_FOUND');
+        else expectAnswer(res, 400, 'VALIDATION_FAILED');
+        await settle(res, before);
+      }),
+      fuzzParams(600),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('fuzz: hostile query strings on every list route', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64url');
+  interface QueryRoute {
+    route: string;
+    path: () => string;
+    token: () => string;
+    /** Per parameter: what the DTO accepts, and what the service then accepts (cursors are decoded after the DTO). */
+    keys: Record<string, { dto: (v: string) => boolean; service?: (v: string) => boolean }>;
+  }
+  const dto = (f: (v: string) => boolean) => ({ dto: f });
+  const limit = dto((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 100);
+  const cursor = (isKey: (k: string) => boolean) => ({
+    dto: (v: string) => isLength(v, { max: 200 }),
+    service: (v: string) => /^[A-Za-z0-9_-]{1,200}$/.test(v) && isKey(Buffer.from(v, 'base64url').toString()),
+  });
+  const uuidKey = (k: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(k);
+  const ROUTES: QueryRoute[] = [
+    {
+      route: 'GET /authorizations',
+      path: () => '/api/v1/authorizations',
+      token: () => A.tokens.VIEWER,
+      keys: {
+        limit,
+        cursor: cursor(uuidKey),
+        patientId: dto((v) => isLength(v, { min: 1, max: 128 })),
+        status: dto((v) => ['ACTIVE', 'PENDING', 'CANCELLED', 'EXPIRED', 'EXHAUSTED'].includes(v)),
+        serviceCode: dto((v) => /^[A-Z0-9]{4,8}$/.test(v)),
+        organizationId: dto((v) => isUUID(v)),
+      },
+    },
+    {
+      route: 'GET /authorizations/:id/reservations',
+      path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`,
+      token: () => A.tokens.VIEWER,
+      keys: { limit, cursor: cursor(uuidKey), status: dto((v) => ['SCHEDULED', 'CONSUMED', 'RELEASED', 'EXPIRED'].includes(v)) },
+    },
+    {
+      route: 'GET /authorizations/:id/ledger',
+      path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/ledger`,
+      token: () => A.tokens.VIEWER,
+      keys: { limit, cursor: cursor((k) => /^\d{1,18}$/.test(k)) },
+    },
+    { route: 'GET /users', path: () => '/api/v1/users', token: () => A.tokens.ADMIN, keys: { organizationId: dto((v) => isUUID(v)) } },
+  ];
+
+  const value = fc.oneof(
+    storableText({ maxLength: 30 }),
+    fc.integer({ min: -5, max: 150 }).map(String),
+    fc.constantFrom('', '0', '1', '100', '101', '0100', '1e1', '2.5', '-1', ' 5', '5 ', 'abc', '10000', '99999', 'null', '[]', '{}'),
+    fc.constantFrom('ACTIVE', 'PENDING', 'EXPIRED', 'EXHAUSTED', 'CANCELLED', 'SCHEDULED', 'CONSUMED', 'RELEASED', 'active', 'scheduled'),
+    fc.constantFrom('97153', 'H2019HN1', 'abcd', '971', '971531234'),
+    fc.uuid().map((u) => u),
+    fc.uuid().map((u) => b64(u)),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }).map((n) => b64(String(n))),
+    fc.constantFrom(...SQL_PAYLOADS.map(b64), '!!!', 'a'.repeat(201), 'x'.repeat(2000)),
+    fc.integer({ min: 120, max: 140 }).map((n) => 'q'.repeat(n)),
+  );
+
+  it('every combination of known, unknown and repeated parameters: 200 exactly when the model says valid, else 400 VALIDATION_FAILED naming exactly the bad parameters; nothing written', async () => {
+    const before = await fingerprint(t.sql);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES).chain((route) =>
+          fc.tuple(
+            fc.constant(route.route),
+            fc.array(
+              fc.tuple(
+                fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.keys(route.keys), 'limit', 'cursor', 'status') }, { weight: 1, arbitrary: fc.constantFrom('foo', 'type', 'organization_id', 'LIMIT', 'limit[]', 'sort', '') }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !OBJECT_PROTOTYPE_NAMES.includes(k)) }),
+                value,
+              ),
+              { maxLength: 4 },
+            ),
+          ),
+        ),
+        async ([routeName, pairs]) => {
+          const route = ROUTES.find((r) => r.route === routeName)!;
+          const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+          const res = await send('GET', `${route.path()}${query ? `?${query}` : ''}`, route.token());
+          const counts = new Map<string, number>();
+          for (const [k] of pairs) counts.set(k, (counts.get(k) ?? 0) + 1);
+          const first = (k: string) => pairs.find(([key]) => key === k)![1];
+          const dtoBad = [...counts.keys()].filter((k) => !(k in route.keys) || counts.get(k)! > 1 || !route.keys[k].dto(first(k)));
+          const serviceBad = [...counts.keys()].filter((k) => route.keys[k]?.service && !route.keys[k].service!(first(k)));
+          const bad = dtoBad.length ? dtoBad : serviceBad;
+          if (bad.length === 0) {
+            expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: expect.objectContaining({ items: expect.any(Array) }) });
+          } else {
+            expectAnswer(res, 400, 'VALIDATION_FAILED');
+            expect(new Set(reportedFields(res.body))).toEqual(new Set(bad.map((k) => k.split('.')[0])));
+          }
+        },
+      ),
+      fuzzParams(500),
+    );
+    expect(await fingerprint(t.sql)).toBe(before);
+  });
+
+  it('query keys that are names of Object.prototype members (__proto__, constructor, toString, …) are unknown parameters: 400', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...ROUTES.map((r) => r.route)), fc.constantFrom(...OBJECT_PROTOTYPE_NAMES, 'prototype'), fc.constantFrom('x', '1', '', 'ACTIVE'), async (routeName, key, v) => {
+        const route = ROUTES.find((r) => r.route === routeName)!;
+        const res = await send('GET', `${route.path()}?${encodeURIComponent(key)}=${encodeURIComponent(v)}`, route.token());
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+        expect(reportedFields(res.body)).toContain(key);
+      }),
+      fuzzParams(30),
+    );
+  });
+
+  it('routes without query parameters (GET /auth/me, GET /organizations) ignore any query: 200, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(['/api/v1/auth/me', () => A.tokens.VIEWER] as const, ['/api/v1/organizations', () => root] as const), fc.array(fc.tuple(storableText({ maxLength: 10 }), value), { maxLength: 4 }), async ([path, token], pairs) => {
+        const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+        const res = await send('GET', `${path}?${query}`, token());
+        expect(res.status).toBe(200);
+      }),
+      fuzzParams(40),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('fuzz: hostile headers', () => {
+  /** Bytes llhttp refuses in a header value: Node answers a bare 400 before the application runs. */
+  const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+  const isBareParserRefusal = (res: RawResult) => res.status === 400 && res.text === '';
+
+  it('Idempotency-Key garbage on state-changing POSTs: invalid keys → 400 VALIDATION_FAILED naming Idempotency-Key and nothing written; valid keys apply (201) or, reused with another body, 422', async () => {
+    const keyArb = fc.oneof(
+      fc.string({ unit: 'binary-ascii', minLength: 0, maxLength: 40 }),
+      fc.string({ minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 250, max: 260 }).map((n) => 'k'.repeat(n)),
+      fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b).toString('latin1')),
+      fc.constantFrom(' ', '\t', 'key with spaces', 'ключ', 'key\u00e9', '"quoted"', "' or 1=1 --", 'k'.repeat(255), 'k'.repeat(256), 'dup, dup'),
+    );
+    const targets = [
+      { path: () => '/api/v1/organizations', token: () => root, body: () => JSON.stringify({ name: `Idem ${next()}` }) },
+      { path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, token: () => A.tokens.PRACTITIONER, body: () => JSON.stringify({ units: 1, reference: next() }) },
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(0, 1), keyArb, async (which, key) => {
+        const target = targets[which];
+        const before = await fingerprint(t.sql);
+        // Header bytes are latin1 on the wire (a character above U+00FF keeps only its low byte).
+        const bytes = Buffer.from(key, 'latin1');
+        const res = await send('POST', target.path(), target.token(), target.body(), [['Idempotency-Key', bytes]]);
+        const arrives = bytes.toString('latin1').replace(/^[ \t]+|[ \t]+$/g, '');
+        if (CTL.test(bytes.toString('latin1')) && isBareParserRefusal(res)) {
+          // refused by Node's HTTP parser, before the application
+        } else if (!/^[\x20-\x7e]{1,255}$/.test(arrives)) {
+          expectAnswer(res, 400, 'VALIDATION_FAILED');
+          expect(reportedFields(res.body)).toEqual(['Idempotency-Key']);
+        } else if (res.status !== 201) {
+          expectAnswer(res, 422, 'IDEMPOTENCY_KEY_MISMATCH');
+        } else if (res.body.reservation) {
+          expect((await send('POST', `/api/v1/reservations/${res.body.reservation.id}/release`, A.tokens.PRACTITIONER)).status).toBe(200);
+        }
+        await settle(res, before);
+      }),
+      fuzzParams(150),
+    );
+  });
+
+  it('Content-Type variations: only application/json (charset utf-8 or none) is read as JSON; anything else is 400 or 415, never a 5xx, nothing written', async () => {
+    const contentType = fc.oneof(
+      fc.constantFrom(
+        'application/json',
+        'APPLICATION/JSON',
+        'Application/Json',
+        'application/json; charset=utf-8',
+        'application/json;charset=UTF-8',
+        'application/json; charset="utf-8"',
+        'application/json; charset=utf-16',
+        'application/json; charset=utf-16le',
+        'application/json; charset=koi8-r',
+        'application/json; charset=latin1',
+        'application/json; charset=utf8',
+        'application/json; charset=nope',
+        'application/json; charset',
+        'application/json;;',
+        'application/json, text/plain',
+        'text/plain',
+        'text/json',
+        'text/html',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=xyz',
+        'application/xml',
+        'application/vnd.api+json',
+        'application/merge-patch+json',
+        'application/octet-stream',
+        '*/*',
+        'json',
+        '',
+      ),
+      fc.string({ minLength: 1, maxLength: 30 }),
+    );
+    const JSON_UTF8 = ['application/json', 'APPLICATION/JSON', 'Application/Json', 'application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/json; charset="utf-8"'];
+    // Malformed parameter lists: read leniently or refused; either is fine, a 5xx is not.
+    const AMBIGUOUS = ['application/json; charset', 'application/json;;', 'application/json, text/plain'];
+    await fc.assert(
+      fc.asyncProperty(contentType, fc.boolean(), async (ct, omit) => {
+        const before = await fingerprint(t.sql);
+        const name = `CT ${next()}`;
+        const headers: [string, string][] = [bearer(root), ...(omit ? [] : [['content-type', ct] as [string, string]])];
+        const res = await rawHttp(t.base, { method: 'POST', path: '/api/v1/organizations', headers, body: JSON.stringify({ name }) });
+        statuses.push(res.status);
+        if (!omit && JSON_UTF8.includes(ct)) {
+          expect({ status: res.status, body: res.body }).toEqual({ status: 201, body: expect.objectContaining({ name }) });
+        } else if (!omit && AMBIGUOUS.includes(ct) && res.status === 201) {
+          expect(res.body).toEqual(expect.objectContaining({ name }));
+        } else {
+          expectNo5xx(res);
+          expectApiErrorBody(res);
+          expect([400, 415]).toContain(res.status);
+        }
+        await settle(res, before);
+      }),
+      fuzzParams(120),
+    );
+  });
+
+  it('Content-Encoding the body is not encoded with (gzip, deflate, br, unknown) → 400 or 415, never a 5xx, nothing written', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('gzip', 'deflate', 'br', 'GZIP', 'x-gzip', 'compress', 'zstd', 'identity, gzip', 'gzip, gzip', 'bogus'), async (encoding) => {
+        const before = await fingerprint(t.sql);
+        const headers: [string, string][] = [bearer(root), ['content-type', 'application/json'], ['content-encoding', encoding]];
+        const res = await rawHttp(t.base, { method: 'POST', path: '/api/v1/organizations', headers, body: JSON.stringify({ name: `Enc ${next()}` }) });
+        statuses.push(res.status);
+        expectNo5xx(res);
+        expectApiErrorBody(res);
+        expect([400, 415]).toContain(res.status);
+        await settle(res, before);
+      }),
+      fuzzParams(20),
+    );
+  });
+
+  it('Authorization header garbage and mangled real tokens → exactly 401 UNAUTHORIZED, on a read and on a write', async () => {
+    const real = A.tokens.ADMIN;
+    const b64 = (b: Uint8Array | string) => Buffer.from(b).toString('base64url');
+    const header = fc.oneof(
+      fc.string({ unit: 'binary-ascii', maxLength: 60 }),
+      fc.string({ maxLength: 60 }).map((s) => `Bearer ${s}`),
+      fc.tuple(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 40 })).map(([h, p, s]) => `Bearer ${b64(h)}.${b64(p)}.${b64(s)}`),
+      fc.tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 })).map(([h, p]) => `Bearer ${b64(JSON.stringify(h))}.${b64(JSON.stringify(p))}.${b64('sig')}`),
+      // The real token, changed in one place: a character replaced, inserted or removed, or cut.
+      fc.tuple(fc.nat(), fc.constantFrom(...'ABCabc019-_.=+/ ')).map(([i, c]) => {
+        const at = i % real.length;
+        const replaced = real.slice(0, at) + c + real.slice(at + 1);
+        return `Bearer ${replaced === real ? real.slice(0, at) + c + c + real.slice(at) : replaced}`;
+      }),
+      fc.nat().map((i) => `Bearer ${real.slice(0, i % real.length)}`),
+      fc.constantFrom(`Bearer ${real}.`, `Bearer ${real}x`, `Bearer .${real}`, `Basic ${real}`, `Token ${real}`, real, `Bearer ${real.split('.').reverse().join('.')}`),
+    );
+    const before = await fingerprint(t.sql);
+    await fc.assert(
+      fc.asyncProperty(header, fc.boolean(), async (value, write) => {
+        const headers: [string, string | Buffer][] = [['authorization', Buffer.from(value, 'latin1')]];
+        const res = write
+          ? await rawHttp(t.base, { method: 'POST', path: `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, headers: [...headers, ['content-type', 'application/json']], body: '{"units":1}' })
+          : await rawHttp(t.base, { method: 'GET', path: '/api/v1/auth/me', headers });
+        statuses.push(res.status);
+        if (CTL.test(Buffer.from(value, 'latin1').toString('latin1')) && isBareParserRefusal(res)) return;
+        expectAnswer(res, 401, 'UNAUTHORIZED');
+      }),
+      fuzzParams(250),
+    );
+    expect(await fingerprint(t.sql)).toBe(before);
+  });
+
+  it('tokens signed with the right key but random claims: 200 only for a well-formed token of an existing active user, else 401 — never a 5xx', async () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const users = () => [A.userIds.ADMIN, A.userIds.VIEWER, B.userIds.PRACTITIONER, rootId];
+    const claim = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 4 });
+    const claims = fc.record({
+      sub: claim(
+        fc.oneof(
+          fc.constantFrom(...users()),
+          fc.uuid(),
+          fc.stringMatching(/^[0-9a-f-]{36}$/),
+          fc.constantFrom(A.userIds.ADMIN.toUpperCase(), ` ${A.userIds.ADMIN}`, '', "' or 1=1 --"),
+          fc.jsonValue({ maxDepth: 1 }),
+        ),
+      ),
+      iss: claim(fc.oneof(fc.constant(JWT_ISSUER), fc.constant(JWT_ISSUER), fc.string({ maxLength: 12 }), fc.constant([JWT_ISSUER]))),
+      aud: claim(fc.oneof(fc.constant(JWT_AUDIENCE), fc.constant(JWT_AUDIENCE), fc.constant([JWT_AUDIENCE, 'other']), fc.string({ maxLength: 12 }), fc.constant([]))),
+      exp: claim(fc.oneof(fc.integer({ min: -600, max: 3600 }).map((d) => now() + d), fc.constantFrom('never', null, 1e20, -1, 0, 1.5e9) as fc.Arbitrary<unknown>)),
+      nbf: fc.option(fc.oneof(fc.integer({ min: -600, max: 600 }).map((d) => now() + d), fc.constant('x')), { nil: undefined, freq: 2 }),
+      iat: fc.option(fc.oneof(fc.integer({ min: -600, max: 600 }).map((d) => now() + d), fc.constant('x')), { nil: undefined, freq: 2 }),
+      role: fc.option(fc.constantFrom('SUPER_ADMIN', 'ADMIN', 'VIEWER', 'GOD'), { nil: undefined }),
+      org: fc.option(fc.constantFrom(A.id, B.id, null), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(claims, async (payload) => {
+        const clean = Object.fromEntries(Object.entries(payload).filter(([, v]) => v !== undefined));
+        const res = await send('GET', '/api/v1/auth/me', forgeJwt({ alg: 'HS256', typ: 'JWT' }, clean, SECRET));
+        expectNo5xx(res);
+        const c = clean as Record<string, any>;
+        const plausible =
+          users().includes(c.sub) &&
+          c.iss === JWT_ISSUER &&
+          (c.aud === JWT_AUDIENCE || (Array.isArray(c.aud) && c.aud.includes(JWT_AUDIENCE))) &&
+          typeof c.exp === 'number' &&
+          c.exp > now() + 1;
+        if (res.status === 200) {
+          expect(plausible).toBe(true);
+          expect(res.body.id).toBe(c.sub);
+        } else {
+          expectAnswer(res, 401, 'UNAUTHORIZED');
+          // A well-formed, unexpired token of an active user is only refused for its nbf/iat.
+          if (plausible) expect(c.nbf !== undefined || c.iat !== undefined).toBe(true);
+        }
+      }),
+      fuzzParams(200),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('fuzz: raw bodies (invalid UTF-8, deep nesting, the 100 kB limit)', () => {
+  const TARGETS = [
+    { route: 'POST /organizations', method: 'POST', path: () => '/api/v1/organizations', token: () => root, text: 'name', rest: {} },
+    { route: 'POST /auth/login', method: 'POST', path: () => '/api/v1/auth/login', token: () => '', text: 'password', rest: { email: 'raw@example.com' } },
+    { route: 'POST /users', method: 'POST', path: () => '/api/v1/users', token: () => A.tokens.ADMIN, text: 'password', rest: { email: 'raw-user@example.com', role: 'VIEWER' } },
+    { route: 'PATCH /users/:id', method: 'PATCH', path: () => `/api/v1/users/${fx.patchUser.id}`, token: () => A.tokens.ADMIN, text: 'role', rest: {} },
+    { route: 'POST /authorizations', method: 'POST', path: () => '/api/v1/authorizations', token: () => A.tokens.ADMIN, text: 'patientId', rest: { authNumber: 'RAW-1', serviceCode: '97153', totalUnits: 5, startDate: dayOffset(-1), endDate: dayOffset(9) } },
+    { route: 'PATCH /authorizations/:id', method: 'PATCH', path: () => `/api/v1/authorizations/${fx.patchAuth.id}`, token: () => A.tokens.ADMIN, text: 'notes', rest: {} },
+    { route: 'POST /authorizations/:id/reservations', method: 'POST', path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, token: () => A.tokens.PRACTITIONER, text: 'reference', rest: { units: 1 } },
+    { route: 'POST /reservations/:id/consume', method: 'POST', path: () => `/api/v1/reservations/${fx.consumeReservation.id}/consume`, token: () => A.tokens.PRACTITIONER, text: 'units', rest: {} },
+  ];
+  type Target = (typeof TARGETS)[number];
+  const prefix = (target: Target) => {
+    const rest = JSON.stringify(target.rest).slice(1, -1);
+    return `{${rest ? `${rest},` : ''}"${target.text}":`;
+  };
+  const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+  const isInvalidUtf8 = (b: Uint8Array) => {
+    try {
+      strictUtf8.decode(b);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it('invalid UTF-8 inside a JSON string, with Content-Length or chunked → 400 VALIDATION_FAILED, nothing written', async () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 8 }).filter(isInvalidUtf8),
+      fc.constantFrom([0xff], [0xfe, 0xff], [0xc3, 0x28], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80]).map((a) => Uint8Array.from(a)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...TARGETS.map((x) => x.route)), bytes, storableText({ maxLength: 5 }), fc.boolean(), async (routeName, bad, around, chunked) => {
+        const target = TARGETS.find((x) => x.route === routeName)!;
+        const before = await fingerprint(t.sql);
+        const body = Buffer.concat([Buffer.from(`${prefix(target)}"${around.replace(/["\\]/g, '')}`), Buffer.from(bad), Buffer.from('"}')]);
+        const headers: [string, string][] = [...(target.token() ? [bearer(target.token())] : []), ['content-type', 'application/json']];
+        const res = await rawHttp(t.base, { method: target.method, path: target.path(), headers, body, chunked });
+        statuses.push(res.status);
+        expectAnswer(res, 400, 'VALIDATION_FAILED');
+        await settle(res, before);
+      }),
+      fuzzParams(120),
+    );
+  });
+
+  it('deeply nested JSON (arrays and objects, depth 1..20,000, as the body or inside a field) → 400 VALIDATION_FAILED, or 413 over 100 kB; never a 5xx, nothing written', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...TARGETS.map((x) => x.route)),
+        fc.oneof(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 500, max: 5000 })),
+        fc.constantFrom('array', 'object'),
+        fc.boolean(),
+        async (routeName, depth, shape, inField) => {
+          const target = TARGETS.find((x) => x.route === routeName)!;
+          const before = await fingerprint(t.sql);
+          const nested = shape === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+          const body = inField ? `${prefix(target)}${nested}}` : nested;
+          const headers: [string, string][] = [...(target.token() ? [bearer(target.token())] : []), ['content-type', 'application/json']];
+          const res = await rawHttp(t.base, { method: target.method, path: target.path(), headers, body });
+          statuses.push(res.status);
+          if (Buffer.byteLength(body) > BODY_LIMIT) expectAnswer(res, 413, 'PAYLOAD_TOO_LARGE');
+          else expectAnswer(res, 400, 'VALIDATION_FAILED');
+          await settle(res, before);
+        },
+      ),
+      fuzzParams(250),
+    );
+  });
+
+  it('bodies around the 100 kB limit, with Content-Length or chunked: over 102,400 bytes → 413 PAYLOAD_TOO_LARGE, at or under → read (here 400: the text is too long); nothing written', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...TARGETS.filter((x) => x.text !== 'units').map((x) => x.route)),
+        fc.oneof(fc.integer({ min: BODY_LIMIT - 64, max: BODY_LIMIT + 64 }), fc.integer({ min: 3000, max: 2_000_000 })),
+        fc.boolean(),
+        async (routeName, size, chunked) => {
+          const target = TARGETS.find((x) => x.route === routeName)!;
+          const before = await fingerprint(t.sql);
+          const head = `${prefix(target)}"`;
+          const body = head + 'a'.repeat(Math.max(0, size - head.length - 2)) + '"}';
+          const headers: [string, string][] = [...(target.token() ? [bearer(target.token())] : []), ['content-type', 'application/json']];
+          const res = await rawHttp(t.base, { method: target.method, path: target.path(), headers, body, chunked });
+          statuses.push(res.status);
+          if (Buffer.byteLength(body) > BODY_LIMIT) expectAnswer(res, 413, 'PAYLOAD_TOO_LARGE');
+          else expectAnswer(res, 400, 'VALIDATION_FAILED');
+          await settle(res, before);
+        },
+      ),
+      fuzzParams(80),
+    );
+  });
+});
+
+describe('fuzz: summary', () => {
+  it('no answer in this file had a status of 500 or more, and the ledger still reconciles', async () => {
+    expect(statuses.length).toBeGreaterThan(1000);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(await checkIntegrity(t.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+  });
+});
