@@ -31,7 +31,7 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
   app.use(requestLogMiddleware(logger));
   app.use(inputGuardMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   // Responses are never conditional GETs here; hashing every body for an ETag is wasted work.
   app.set('etag', false);

@@ -27,6 +27,8 @@ export interface AppConfig {
   metricsToken?: string;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  /** Express 'trust proxy': false, a hop count, or addresses/subnets of the proxies in front. */
+  trustProxy: boolean | number | string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -89,6 +89,15 @@ export function loadConfig(env: Env): AppConfig {
   const logLevel = LOG_LEVELS[logLevelRaw];
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${Object.keys(LOG_LEVELS).join(', ')} (got "${logLevelRaw}")`);
 
+  // Behind an ingress every client has the ingress's address unless its X-Forwarded-For is trusted.
+  const trustProxyRaw = str('TRUST_PROXY');
+  let trustProxy: boolean | number | string = false;
+  if (trustProxyRaw !== undefined) {
+    if (/^\d{1,2}$/.test(trustProxyRaw)) trustProxy = Number(trustProxyRaw);
+    else if (/^(loopback|linklocal|uniquelocal|[0-9a-f.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-f.:/]+))*$/i.test(trustProxyRaw)) trustProxy = trustProxyRaw;
+    else problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/subnets (got "${trustProxyRaw}")`);
+  }
+
   const config: AppConfig = {
     port: int('PORT', 3000, 1, 65_535),
     nodeEnv,
@@ -110,6 +119,7 @@ export function loadConfig(env: Env): AppConfig {
     metricsToken: str('METRICS_TOKEN'),
     logLevel: logLevel ?? 'log',
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    trustProxy,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
