@@ -93,7 +93,7 @@ export function loadConfig(env: Env): AppConfig {
   const trustProxyRaw = str('TRUST_PROXY');
   let trustProxy: boolean | number | string = false;
   if (trustProxyRaw !== undefined) {
-    if (/^\d{1,2}$/.test(trustProxyRaw)) trustProxy = Number(trustProxyRaw);
+    if (/^\d{1,2}$/.test(trustProxyRaw)) trustProxy = Number(trustProxyRaw) || false;
     else if (/^(loopback|linklocal|uniquelocal|[0-9a-f.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-f.:/]+))*$/i.test(trustProxyRaw)) trustProxy = trustProxyRaw;
     else problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/subnets (got "${trustProxyRaw}")`);
   }
