@@ -7,12 +7,14 @@
 //  3. a short load with forced contention: both instances reserve on ONE authorization at once
 //     (one instance queues same-authorization work in its lanes, two collide in PostgreSQL and
 //     retry), plus consumes/releases and readiness probes;
-//  4. reads the retry counters and the recorded retry rate back through Prometheus's HTTP API
-//     and compares them with what the instances' /metrics say;
+//  4. reads the retry counters, the recorded retry rate, the units moved (unit_units_total) and
+//     readiness (unit_ledger_ready, 1 on both) back through Prometheus's HTTP API and compares
+//     them with what the instances' /metrics (and the load's own count of units) say;
 //  5. `promtool check metrics` on the live /metrics;
-//  6. readiness failing for real: SIGTERM to instance B (readiness 503 during its shutdown grace
-//     period), the 503 probes read back through Prometheus, UnitLedgerInstanceNotReady pending
-//     for B only; once B has exited, up == 0 and UnitLedgerDown pending for B;
+//  6. readiness failing for real: SIGTERM to instance B (readiness 503 and unit_ledger_ready 0
+//     during its shutdown grace period), the gauge and the 503 probes read back through
+//     Prometheus, UnitLedgerInstanceNotReady pending for B only; once B has exited, its gauge is
+//     stale, up == 0 and UnitLedgerDown pending for B;
 //  7. runs every PromQL expression of the Grafana dashboard (and its variable queries) against
 //     this Prometheus: each must succeed and return data.
 //
@@ -46,6 +48,7 @@ const PROMTOOL = process.env.PROMTOOL_BIN || '/usr/bin/promtool';
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS || 15);
 const JOB = 'unit-ledger';
 const GRACE_MS = 8000;
+const MOVEMENTS = ['reserve', 'consume', 'release', 'expire'];
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -183,10 +186,16 @@ function countInto(map, res) {
 
 async function contentionLoad({ apis, token, hotId, mixId, seconds }) {
   const outcomes = { reserveHot: {}, mix: {}, probes: {} };
+  // Units the clients saw committed (2xx), by movement: what unit_units_total must count.
+  const units = { reserve: 0, consume: 0, release: 0 };
   const end = Date.now() + seconds * 1000;
   // 6 workers per instance hammering the same authorization, reserving 1 unit at a time.
   const hammer = async (api) => {
-    while (Date.now() < end) countInto(outcomes.reserveHot, await api.reserve(token, hotId, 1));
+    while (Date.now() < end) {
+      const res = await api.reserve(token, hotId, 1);
+      countInto(outcomes.reserveHot, res);
+      if (res.status === 201) units.reserve += 1;
+    }
   };
   // reserve → consume or release on another authorization, alternating instances, so the
   // consume/release series carry data too.
@@ -197,9 +206,11 @@ async function contentionLoad({ apis, token, hotId, mixId, seconds }) {
       const r = await a.reserve(token, mixId, 2);
       countInto(outcomes.mix, r);
       if (r.status !== 201) continue;
+      units.reserve += 2;
       const id = r.body.reservation.id;
       const next = i % 2 ? await b.consume(token, id, 2) : await b.release(token, id);
       countInto(outcomes.mix, next);
+      if (next.status === 200) units[i % 2 ? 'consume' : 'release'] += 2;
     }
   };
   // The orchestrator: a readiness probe per instance every 500 ms.
@@ -210,7 +221,7 @@ async function contentionLoad({ apis, token, hotId, mixId, seconds }) {
     }
   };
   await Promise.all([...apis.flatMap((api) => Array.from({ length: 6 }, () => hammer(api))), mixer(0), mixer(1), prober()]);
-  return outcomes;
+  return { ...outcomes, units };
 }
 
 const sumOf = (samples, name, filter = {}) =>
@@ -342,7 +353,10 @@ runMain(async () => {
     transactions: samples.reduce((acc, s) => acc + sumOf(s, 'unit_transactions_total'), 0),
     failures: samples.reduce((acc, s) => acc + sumOf(s, 'unit_transaction_failures_total'), 0),
     perInstance: samples.map((s) => ({ retries: sumOf(s, 'unit_transaction_retries_total'), transactions: sumOf(s, 'unit_transactions_total') })),
+    units: Object.fromEntries(MOVEMENTS.map((m) => [m, samples.reduce((acc, s) => acc + sumOf(s, 'unit_units_total', { movement: m }), 0)])),
+    ready: samples.map((s) => s.filter((x) => x.name === 'unit_ledger_ready').map((x) => x.value)),
   };
+  info(`/metrics: unit_units_total ${JSON.stringify(direct.units)}; unit_ledger_ready A ${direct.ready[0]}, B ${direct.ready[1]}; units the clients saw committed ${JSON.stringify(outcomes.units)}`);
   info(`/metrics: A retries ${direct.perInstance[0].retries} / transactions ${direct.perInstance[0].transactions}; B retries ${direct.perInstance[1].retries} / transactions ${direct.perInstance[1].transactions}; failures ${direct.failures}`);
   check('forced contention produced retries (sum of unit_transaction_retries_total on /metrics > 0)', direct.retries > 0, `${direct.retries} retries, ${direct.transactions} transactions`);
   let lastScrape = 0;
@@ -361,6 +375,23 @@ runMain(async () => {
   check('Prometheus: sum(unit_transaction_retries_total) = /metrics', viaProm.retries === direct.retries, `${viaProm.retries} vs ${direct.retries}`);
   check('Prometheus: sum(unit_transactions_total) = /metrics', viaProm.transactions === direct.transactions, `${viaProm.transactions} vs ${direct.transactions}`);
   check('Prometheus: sum(unit_transaction_failures_total) = /metrics', viaProm.failures === direct.failures, `${viaProm.failures} vs ${direct.failures}`);
+
+  // Units moved: unit_units_total by movement, through Prometheus = /metrics = what clients saw.
+  check('units: /metrics unit_units_total{movement="reserve"} = units of the 201 reserves the load received (> 0)', direct.units.reserve > 0 && direct.units.reserve === outcomes.units.reserve, `${direct.units.reserve} vs ${outcomes.units.reserve}`);
+  check('units: /metrics consume and release = units of the 200 consumes / releases the load received', direct.units.consume === outcomes.units.consume && direct.units.release === outcomes.units.release, `consume ${direct.units.consume} vs ${outcomes.units.consume}, release ${direct.units.release} vs ${outcomes.units.release}`);
+  const unitsViaProm = {};
+  for (const m of MOVEMENTS) unitsViaProm[m] = await prom.scalar(`sum(unit_units_total{job="${JOB}",movement="${m}"})`);
+  check('Prometheus: sum(unit_units_total{movement="reserve"}) = sum of both instances\' /metrics', unitsViaProm.reserve === direct.units.reserve, `${unitsViaProm.reserve} vs ${direct.units.reserve}`);
+  check('Prometheus: sum(unit_units_total) = /metrics for consume, release, expire too', ['consume', 'release', 'expire'].every((m) => unitsViaProm[m] === direct.units[m]), MOVEMENTS.map((m) => `${m} ${unitsViaProm[m]} vs ${direct.units[m]}`).join(', '));
+  const recordedReserveUnits = await prom.scalar(`job_movement:unit_units:rate5m{job="${JOB}",movement="reserve"}`);
+  check('recorded job_movement:unit_units:rate5m{movement="reserve"} ≈ reserved units / 300 s (within 5%)', Math.abs(recordedReserveUnits - direct.units.reserve / 300) / (direct.units.reserve / 300) < 0.05, `${recordedReserveUnits.toFixed(4)} vs ${(direct.units.reserve / 300).toFixed(4)} units/s`);
+
+  // Readiness gauge: both instances healthy.
+  check('/metrics: unit_ledger_ready is 1 on both instances', direct.ready.every((v) => v.length === 1 && v[0] === 1), `A ${direct.ready[0]}, B ${direct.ready[1]}`);
+  const readyViaProm = Object.fromEntries((await prom.query(`unit_ledger_ready{job="${JOB}"}`)).result.map((x) => [x.metric.instance, Number(x.value[1])]));
+  check('Prometheus: unit_ledger_ready = 1 for both instances', Object.keys(readyViaProm).length === 2 && instances.every((s) => readyViaProm[targetOf(s)] === 1), JSON.stringify(readyViaProm));
+  const readySum = await prom.scalar(`job:unit_ledger_ready:sum{job="${JOB}"}`);
+  check('recorded job:unit_ledger_ready:sum = 2 (ready instances of the job)', readySum === 2, String(readySum));
 
   const directRatio = direct.retries / direct.transactions;
   const recordedRetryRate = await prom.scalar(`job:unit_transaction_retries:rate5m{job="${JOB}"}`);
@@ -401,8 +432,9 @@ runMain(async () => {
   check('UnitLedgerHighRetryRate state follows the recorded ratio (pending iff > 10%)', (stateOf('UnitLedgerHighRetryRate') === 'pending') === recordedRatio > 0.1, `ratio ${pct(recordedRatio)}, alert ${stateOf('UnitLedgerHighRetryRate')}`);
   check('UnitLedgerRetriesExhausted state follows the recorded ratio (pending iff > 1%)', (stateOf('UnitLedgerRetriesExhausted') === 'pending') === recordedFailureRatio > 0.01, `ratio ${pct(recordedFailureRatio)}, alert ${stateOf('UnitLedgerRetriesExhausted')}`);
   check('UnitLedgerReservationLatencyHigh state follows the recorded p99 (pending iff > 250 ms)', (stateOf('UnitLedgerReservationLatencyHigh') === 'pending') === p99 > 0.25, `p99 ${(p99 * 1000).toFixed(1)} ms, alert ${stateOf('UnitLedgerReservationLatencyHigh')}`);
-  const quiet = ['UnitLedgerDown', 'UnitLedgerAbsent', 'UnitLedgerInstanceNotReady', 'UnitLedgerNotReady'].filter((n) => stateOf(n) !== 'inactive');
-  check('UnitLedgerDown, UnitLedgerAbsent, UnitLedgerInstanceNotReady, UnitLedgerNotReady inactive (both up and ready)', quiet.length === 0, quiet.join(', ') || undefined);
+  const quietNames = ['UnitLedgerDown', 'UnitLedgerAbsent', 'UnitLedgerInstanceNotReady', 'UnitLedgerNotReady', 'UnitLedgerReadinessProbesFailing'];
+  const quiet = quietNames.filter((n) => stateOf(n) !== 'inactive');
+  check(`${quietNames.join(', ')} inactive (both up and ready)`, quiet.length === 0, quiet.join(', ') || undefined);
 
   // 5. promtool check metrics on the live /metrics --------------------------------------------
   const liveText = await apis[0].metricsText();
@@ -430,6 +462,7 @@ runMain(async () => {
     }
     before503++;
   }
+  const gaugeB = parsePrometheus(await apis[1].metricsText()).filter((x) => x.name === 'unit_ledger_ready').map((x) => x.value);
   const probeUntil = termAt + GRACE_MS - 3500; // leave B time for scrapes after the last probe
   while (Date.now() < probeUntil) {
     countInto(probesB, await apis[1].http.request('GET', '/health/ready'));
@@ -438,6 +471,7 @@ runMain(async () => {
   const probesEnd = Date.now() / 1000;
   info(`instance B readiness probes after SIGTERM: ${JSON.stringify(probesB)} (before the signal was handled: ${before503} × 200)`);
   check('instance B answers 503 NOT_READY to every readiness probe once SIGTERM is handled', Object.keys(probesB).length === 1 && probesB['503 NOT_READY'] > 0, JSON.stringify(probesB));
+  check("instance B's /metrics in its grace period: unit_ledger_ready 0", gaugeB.length === 1 && gaugeB[0] === 0, JSON.stringify(gaugeB));
   const bTarget = targetOf(b);
   let bScrape = 0;
   for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(200)) {
@@ -451,10 +485,17 @@ runMain(async () => {
   );
   info(`recorded readiness failure ratio (2m): ${JSON.stringify(readyRatios)}`);
   check('recorded readiness failure ratio: B > 50%, A = 0', readyRatios[bTarget] > 0.5 && readyRatios[targetOf(a)] === 0, `B ${pct(readyRatios[bTarget] ?? NaN)}, A ${pct(readyRatios[targetOf(a)] ?? NaN)}`);
+  const gaugeGrace = Object.fromEntries((await prom.query(`unit_ledger_ready{job="${JOB}"}`)).result.map((x) => [x.metric.instance, Number(x.value[1])]));
+  const readySumGrace = await prom.scalar(`job:unit_ledger_ready:sum{job="${JOB}"}`);
+  info(`unit_ledger_ready through Prometheus during B's grace period: ${JSON.stringify(gaugeGrace)}; job:unit_ledger_ready:sum ${readySumGrace}`);
+  check('Prometheus: unit_ledger_ready of B (shutdown grace period) = 0, of A = 1', gaugeGrace[bTarget] === 0 && gaugeGrace[targetOf(a)] === 1, `B ${gaugeGrace[bTarget]}, A ${gaugeGrace[targetOf(a)]}`);
+  check('recorded job:unit_ledger_ready:sum = 1 (A only)', readySumGrace === 1, String(readySumGrace));
   const alertsNow = async () => (await prom.get('/api/v1/alerts')).data?.alerts ?? [];
   const alertsB = await alertsNow();
   const notReady = alertsB.filter((x) => x.labels.alertname === 'UnitLedgerInstanceNotReady');
-  check('UnitLedgerInstanceNotReady pending for B only; UnitLedgerNotReady inactive (A is ready)', notReady.length === 1 && notReady[0].labels.instance === bTarget && notReady[0].state === 'pending' && !alertsB.some((x) => x.labels.alertname === 'UnitLedgerNotReady'), notReady.map((x) => `${x.labels.instance}=${x.state}`).join(', ') || 'none');
+  check('UnitLedgerInstanceNotReady (unit_ledger_ready == 0) pending for B only; UnitLedgerNotReady inactive (A is ready)', notReady.length === 1 && notReady[0].labels.instance === bTarget && notReady[0].state === 'pending' && !alertsB.some((x) => x.labels.alertname === 'UnitLedgerNotReady'), notReady.map((x) => `${x.labels.instance}=${x.state}`).join(', ') || 'none');
+  const fallbackB = alertsB.filter((x) => x.labels.alertname === 'UnitLedgerReadinessProbesFailing');
+  check('UnitLedgerReadinessProbesFailing inactive although B fails its probes (B exports the gauge: no duplicate)', fallbackB.length === 0, fallbackB.map((x) => `${x.labels.instance}=${x.state}`).join(', ') || undefined);
   // B exits at the end of its grace period: the scrape fails, up == 0, UnitLedgerDown pending.
   let downB = null;
   for (const deadline = Date.now() + GRACE_MS + 10000; Date.now() < deadline && !downB; await sleep(250)) {
@@ -462,6 +503,11 @@ runMain(async () => {
   }
   const upB = await prom.scalar(`up{job="${JOB}",instance="${bTarget}"}`);
   check('after B exits: up == 0 and UnitLedgerDown pending for B', upB === 0 && downB?.state === 'pending', `up ${upB}, UnitLedgerDown ${downB ? downB.state : 'inactive'} ${((Date.now() - termAt) / 1000).toFixed(1)} s after SIGTERM`);
+  await sleep(1500); // rule evaluations after the stale marker
+  const gaugeGone = (await prom.query(`unit_ledger_ready{job="${JOB}",instance="${bTarget}"}`)).result.length;
+  const readySumAfter = await prom.scalar(`job:unit_ledger_ready:sum{job="${JOB}"}`);
+  const readinessAfter = (await alertsNow()).filter((x) => ['UnitLedgerInstanceNotReady', 'UnitLedgerNotReady', 'UnitLedgerReadinessProbesFailing'].includes(x.labels.alertname));
+  check('after B exits: its unit_ledger_ready is stale, job:unit_ledger_ready:sum = 1, no readiness alert active (B is down, not "not ready")', gaugeGone === 0 && readySumAfter === 1 && readinessAfter.length === 0, `B gauge series ${gaugeGone}, sum ${readySumAfter}, readiness alerts: ${readinessAfter.map((x) => `${x.labels.alertname}{${x.labels.instance ?? ''}}=${x.state}`).join(', ') || 'none'}`);
   // B's series are stale now; its last successful scrape (after the last probe) holds the final count.
   const b503 = await prom.scalar(`sum(last_over_time(http_request_duration_seconds_count{job="${JOB}",instance="${bTarget}",route="/health/ready",status_code="503"}[1m]))`);
   check("Prometheus: B's 503 readiness probes (last scrape) = the probes that got 503", b503 === probesB['503 NOT_READY'], `${b503} vs ${probesB['503 NOT_READY']}`);
