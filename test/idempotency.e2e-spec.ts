@@ -174,6 +174,23 @@ describe('idempotency: Idempotency-Key on every state-changing POST', () => {
       expect(now.body.status).toBe('RELEASED');
     });
 
+    it('a reserve whose expiresAt has passed since: the repeat still replays (not a 400 for the past instant)', async () => {
+      const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 20 });
+      const key = newKey();
+      const expiresAt = new Date(Date.now() + 400).toISOString();
+      const first = await reserve(auth.id, { units: 3, expiresAt }, key);
+      expect(first.status).toBe(201);
+      // The scenario is the passing of time itself: wait until the instant is behind us.
+      while (Date.now() <= Date.parse(expiresAt) + 50) await new Promise((r) => setTimeout(r, 25));
+      const again = await reserve(auth.id, { units: 3, expiresAt }, key);
+      expectReplay(first, again, 201);
+      // Without the key, the same body is now refused: expiresAt must be in the future.
+      const fresh = await reserve(auth.id, { units: 3, expiresAt });
+      expect(fresh.status).toBe(400);
+      expect(fresh.body.fields).toEqual([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
+      expect(await ledgerOf(auth.id)).toEqual(['RESERVE:3']);
+    });
+
     it('authorization changed by PATCH after its creation: the replay shows the original', async () => {
       const key = newKey();
       const body = { patientId: 'p-orig', authNumber: `ORIG-${randomBytes(4).toString('hex')}`, serviceCode: '97155', totalUnits: 40, startDate: dayOffset(-1), endDate: dayOffset(30), notes: 'v1' };

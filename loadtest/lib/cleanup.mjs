@@ -37,7 +37,7 @@ export function runMain(main) {
       process.exit(code ?? 0);
     })
     .catch(async (err) => {
-      console.error(err?.stack || err);
+      console.error(err?.stack || err || 'failed: a promise was rejected without a reason');
       await runCleanup();
       process.exit(1);
     });

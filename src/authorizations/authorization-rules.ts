@@ -1,3 +1,4 @@
+import { ValidationFailedError } from '../shared/errors/api-error';
 import { AuthorizationNotActiveError, InsufficientUnitsError, OutsideAuthorizationPeriodError, ReservationNotScheduledError, UnitsExceedReservationError } from '../shared/errors/business-errors';
 
 export type EffectiveStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED' | 'EXPIRED' | 'EXHAUSTED';
@@ -22,8 +23,11 @@ export function effectiveStatus(a: UnitCounters, today: string): EffectiveStatus
   return 'ACTIVE';
 }
 
-/** Reserve: stored status ACTIVE, service date within the period, enough units. */
-export function checkReserve(a: UnitCounters, units: number, serviceDate: string): void {
+/** Reserve: expiry (when given) in the future, stored status ACTIVE, service date within the period, enough units. */
+export function checkReserve(a: UnitCounters, units: number, serviceDate: string, expiresAt: string | null = null, now = new Date()): void {
+  if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
+    throw new ValidationFailedError([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
+  }
   if (a.status !== 'ACTIVE') throw new AuthorizationNotActiveError(a.status);
   if (serviceDate < a.startDate || serviceDate > a.endDate) {
     throw new OutsideAuthorizationPeriodError(serviceDate, a.startDate, a.endDate);

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
-import { IsCalendarDate, IsFutureInstant, OptionalField, TextLength } from '../shared/http/validators';
+import { IsCalendarDate, IsInstant, OptionalField, TextLength } from '../shared/http/validators';
 import { AuthorizationResponse, PageQuery } from './authorization.dto';
 import { ReservationStatus } from './reservation.entity';
 
@@ -26,7 +26,7 @@ export class CreateReservationDto {
 
   @ApiPropertyOptional({ description: 'ISO-8601 instant in the future; the hold is released (EXPIRED) after it' })
   @OptionalField()
-  @IsFutureInstant()
+  @IsInstant()
   expiresAt?: string;
 }
 

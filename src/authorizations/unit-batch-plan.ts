@@ -97,7 +97,7 @@ export function planBatch(
     const base = { authorizationId: state.id, actorId: caller.id };
     switch (command.kind) {
       case 'reserve': {
-        checkReserve(state, command.units, command.serviceDate);
+        checkReserve(state, command.units, command.serviceDate, command.expiresAt, now);
         const reservation: ReservationRow = {
           id: command.reservationId, authorizationId: state.id, organizationId: state.organizationId, units: command.units,
           serviceDate: command.serviceDate, reference: command.reference, expiresAt: command.expiresAt, status: 'SCHEDULED',
