@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from './ports.mjs';
 import { onCleanup } from './cleanup.mjs';
+import { stopChild } from './child.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -66,13 +67,7 @@ export async function startService({ databaseUrl, adminEmail, adminPassword, jwt
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, 15000);
     fs.closeSync(out);
     await fsp.rm(dataDir, { recursive: true, force: true });
   };

@@ -36,6 +36,7 @@ import { findFreePort } from '../../loadtest/lib/ports.mjs';
 import { createHttpClient } from '../../loadtest/lib/http-client.mjs';
 import { createApi } from '../../loadtest/lib/api.mjs';
 import { parsePrometheus } from '../../loadtest/lib/metrics.mjs';
+import { stopChild } from '../../loadtest/lib/child.mjs';
 
 const OPS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RULES = path.join(OPS, 'prometheus', 'rules.yml');
@@ -93,13 +94,7 @@ async function startPrometheus(configText) {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, 10000);
     fs.closeSync(out);
     if (process.env.KEEP_PROMETHEUS_LOG) console.error(`prometheus log kept: ${logFile}`);
     else await fsp.rm(dir, { recursive: true, force: true });
