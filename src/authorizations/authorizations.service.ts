@@ -104,7 +104,7 @@ export class AuthorizationsService {
           }]);
         }
         return presentAuthorization(updated);
-      }),
+      }, undefined, [id]),
     );
     return value;
   }
@@ -119,7 +119,7 @@ export class AuthorizationsService {
         const [activity] = await tx.query('select 1 from reservations where authorization_id = ? limit 1', [id]);
         if (activity) throw new HasUnitActivityError();
         await tx.query('delete from authorizations where id = ?', [id]);
-      }),
+      }, undefined, [id]),
     );
   }
 }

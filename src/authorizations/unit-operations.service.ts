@@ -84,8 +84,8 @@ export class UnitOperationsService {
 
   /** One transaction for every command queued in a lane, whatever authorizations they concern. */
   private async execute(commands: UnitCommand[]): Promise<Settled<CommandResult>[]> {
+    const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
     const { value } = await this.uow.run(async (tx) => {
-      const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
       const authorizations = await this.loadAuthorizations(tx, authorizationIds, commands);
       const reservationIds = commands.filter((c) => c.kind !== 'reserve').map((c) => c.reservationId);
       const reservations = reservationIds.length
@@ -105,7 +105,7 @@ export class UnitOperationsService {
       });
       await this.write(tx, plans, now.toISOString());
       return { outcomes, ledger: plans.flatMap((p) => p.ledger) };
-    });
+    }, undefined, authorizationIds);
     // Counted once committed: a batch that failed moved nothing.
     for (const line of value.ledger) if (line.type !== 'ADJUST') this.metrics.recordUnits(MOVEMENT[line.type], line.units);
     return value.outcomes;

@@ -52,7 +52,7 @@ function literal(client: Client, value: unknown): string | undefined {
  * protocol allows several statements, but no parameters: they are written in as escaped
  * literals). Later statements use the extended protocol, prepared where asked.
  */
-function transactionOn(client: Client): Sql & { readonly begun: boolean } {
+function transactionOn(client: Client, locks: string): Sql & { readonly begun: boolean } {
   const rest = sqlOn(client);
   let begun = false;
   return {
@@ -62,6 +62,9 @@ function transactionOn(client: Client): Sql & { readonly begun: boolean } {
     async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
       if (begun) return rest.query<T>(text, params, options);
       begun = true;
+      // Its own round trip: in one multi-statement message PostgreSQL would run it in an implicit
+      // transaction, and the snapshot of a SELECT is taken before its locks are granted.
+      if (locks) await client.query(locks);
       const literals = params.map((value) => literal(client, value));
       if (literals.some((l) => l === undefined)) {
         await client.query(BEGIN);
@@ -76,6 +79,16 @@ function transactionOn(client: Client): Sql & { readonly begun: boolean } {
 }
 
 const BEGIN = 'begin isolation level serializable';
+
+/**
+ * Session advisory locks on the given keys, taken in one sorted order (so two sessions never wait
+ * for each other in a cycle), as a statement to send before BEGIN.
+ */
+function lockStatement(client: Client, keys: string[]): string {
+  if (keys.length === 0) return '';
+  const literals = [...new Set(keys)].map((key) => client.escapeLiteral(key)).join(', ');
+  return `select pg_advisory_lock(hashtextextended(k, 0)) from (select unnest(array[${literals}]::text[]) as k order by 1) keys`;
+}
 
 /**
  * SQL straight on the driver, through MikroORM's own connection pool. The unit operations are
@@ -102,17 +115,25 @@ export class Database {
     }
   }
 
-  /** One SERIALIZABLE transaction on one connection; rolled back on any error. */
-  async serializable<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+  /**
+   * One SERIALIZABLE transaction on one connection; rolled back on any error. With `lockKeys`, the
+   * transaction starts only once this session holds an advisory lock on each key: transactions of
+   * *other instances* on the same keys then run one after the other (the later one's snapshot
+   * already sees the earlier one's commit) instead of failing each other with 40001. Taking the
+   * locks costs one round trip before BEGIN; they are released with COMMIT/ROLLBACK.
+   */
+  async serializable<T>(work: (tx: Sql) => Promise<T>, lockKeys: string[] = []): Promise<T> {
     const client = await this.pool.acquireConnection();
     try {
-      const tx = transactionOn(client);
+      const locks = lockStatement(client, lockKeys);
+      const unlock = locks ? '; select pg_advisory_unlock_all()' : '';
+      const tx = transactionOn(client, locks);
       try {
         const result = await work(tx);
-        if (tx.begun) await client.query('commit');
+        if (tx.begun) await client.query(`commit${unlock}`);
         return result;
       } catch (error) {
-        if (tx.begun) await client.query('rollback').catch(() => undefined);
+        if (tx.begun) await client.query(`rollback${unlock}`).catch(() => undefined);
         throw error;
       }
     } finally {

@@ -32,7 +32,8 @@ class ConcurrentIdempotentRequest extends Error {
 export class UnitOfWork {
   constructor(private readonly database: Database) {}
 
-  async run<T>(work: (tx: Sql) => Promise<T>, idempotency?: IdempotencyContext): Promise<Outcome<T>> {
+  /** `serializeOn`: ids (authorizations) whose transactions must not overlap across instances. */
+  async run<T>(work: (tx: Sql) => Promise<T>, idempotency?: IdempotencyContext, serializeOn: string[] = []): Promise<Outcome<T>> {
     try {
       return await this.database.serializable(async (tx) => {
         if (idempotency) {
@@ -42,7 +43,7 @@ export class UnitOfWork {
         const value = await work(tx);
         if (idempotency) await idempotencyStore.saveAnswers(tx, [{ idempotency, body: value }]);
         return { value, replayed: false };
-      });
+      }, serializeOn);
     } catch (error) {
       if (error instanceof ApiError) {
         markBusinessRejection(error);
