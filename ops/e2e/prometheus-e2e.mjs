@@ -4,7 +4,8 @@
 //  1. promtool: check rules, test rules, check config (the generated scrape config);
 //  2. starts PostgreSQL (embedded, or DATABASE_URL), TWO service instances on it (same
 //     JWT_SECRET) and a private Prometheus scraping both every second with ops/prometheus/rules.yml;
-//  3. a short load with forced contention: both instances reserve on ONE authorization at once
+//  3. a short load with forced contention: both instances reserve on ONE authorization at once,
+//     while an outside writer updates that authorization's row in its own SERIALIZABLE transactions
 //     (one instance queues same-authorization work in its lanes, two collide in PostgreSQL and
 //     retry), plus consumes/releases and readiness probes;
 //  4. reads the retry counters, the recorded retry rate, the units moved (unit_units_total) and
@@ -28,6 +29,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import YAML from 'yaml';
 import { runMain, onCleanup } from '../../loadtest/lib/cleanup.mjs';
 import { startEmbeddedPostgres } from '../../loadtest/lib/embedded-db.mjs';
@@ -179,7 +181,34 @@ function countInto(map, res) {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-async function contentionLoad({ apis, token, hotId, mixId, seconds }) {
+/**
+ * Another writer on the hot authorization, outside the service: short SERIALIZABLE transactions
+ * that read and update its row. The instances serialize their own work on an authorization
+ * (lanes, and advisory locks across instances), so this is what makes their transactions fail
+ * with 40001 and retry, as a batch job or a second application writing to the table would.
+ */
+async function outsideWriter(databaseUrl, hotId, end) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => {});
+  await client.connect();
+  let committed = 0;
+  while (Date.now() < end) {
+    try {
+      await client.query('begin isolation level serializable');
+      await client.query('select scheduled_units from authorizations where id = $1', [hotId]);
+      await client.query("update authorizations set notes = 'touched by an outside writer' where id = $1", [hotId]);
+      await client.query('commit');
+      committed++;
+    } catch {
+      await client.query('rollback').catch(() => {});
+    }
+    await sleep(2);
+  }
+  await client.end();
+  return committed;
+}
+
+async function contentionLoad({ apis, token, hotId, mixId, seconds, databaseUrl }) {
   const outcomes = { reserveHot: {}, mix: {}, probes: {} };
   // Units the clients saw committed (2xx), by movement: what unit_units_total must count.
   const units = { reserve: 0, consume: 0, release: 0 };
@@ -215,8 +244,14 @@ async function contentionLoad({ apis, token, hotId, mixId, seconds }) {
       await sleep(500);
     }
   };
-  await Promise.all([...apis.flatMap((api) => Array.from({ length: 6 }, () => hammer(api))), mixer(0), mixer(1), prober()]);
-  return { ...outcomes, units };
+  const [outsideCommits] = await Promise.all([
+    outsideWriter(databaseUrl, hotId, end),
+    ...apis.flatMap((api) => Array.from({ length: 6 }, () => hammer(api))),
+    mixer(0),
+    mixer(1),
+    prober(),
+  ]);
+  return { ...outcomes, units, outsideCommits };
 }
 
 const sumOf = (samples, name, filter = {}) =>
@@ -329,7 +364,7 @@ runMain(async () => {
 
   const loadStart = Date.now() / 1000;
   progress(`load: ${LOAD_SECONDS} s, 12 workers reserving on ONE authorization through both instances, 2 reserve→consume/release workers, readiness probes`);
-  const outcomes = await contentionLoad({ apis, token, hotId: hot.id, mixId: mix.id, seconds: LOAD_SECONDS });
+  const outcomes = await contentionLoad({ apis, token, hotId: hot.id, mixId: mix.id, seconds: LOAD_SECONDS, databaseUrl });
   const loadEnd = Date.now() / 1000;
   info(`hot-authorization reserves: ${JSON.stringify(outcomes.reserveHot)}`);
   info(`reserve→consume/release: ${JSON.stringify(outcomes.mix)}`);
