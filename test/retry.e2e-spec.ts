@@ -83,3 +83,41 @@ describe('retries exhausted', () => {
     expect(reservations.rows[0].n).toBe(0);
   });
 });
+
+describe('instances take turns on an authorization (advisory locks)', () => {
+  let t: TestApp;
+  let org: OrgWorld;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    org = await createOrg(t.request, await rootToken(t.request));
+  });
+  afterAll(() => t.close());
+
+  it('waits for the lock held by another instance, then sees its commit: no conflict, no retry', async () => {
+    const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 });
+    // "Another instance": holds the authorization's lock and changes the row while holding it.
+    const other = new Client({ connectionString: t.databaseUrl });
+    await other.connect();
+    await other.query('select pg_advisory_lock(hashtextextended($1, 0))', [auth.id]);
+    const before = await metrics(t.request);
+    const pending = t.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 10 } });
+    for (;;) {
+      const { rows } = await other.query(
+        `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory' and datname = current_database()`,
+      );
+      if (rows[0].n > 0) break;
+    }
+    await other.query('begin isolation level serializable');
+    await other.query('update authorizations set scheduled_units = scheduled_units + 5 where id = $1', [auth.id]);
+    await other.query('commit');
+    await other.query('select pg_advisory_unlock_all()');
+    await other.end();
+
+    const res: any = await pending;
+    expect(res.status).toBe(201);
+    expect(res.body.authorization).toMatchObject({ scheduledUnits: 15, availableUnits: 35 });
+    const after = await metrics(t.request);
+    expect(metricValue(after, 'unit_transaction_retries_total', { operation: 'reserve' }) - metricValue(before, 'unit_transaction_retries_total', { operation: 'reserve' })).toBe(0);
+  });
+});

@@ -47,47 +47,63 @@ function literal(client: Client, value: unknown): string | undefined {
   return undefined;
 }
 
+const BEGIN = 'begin isolation level serializable';
+
+/** Advisory-lock keys for ids, in one sorted order (two sessions never wait for each other in a cycle). */
+const lockKeysSql = (client: Client, ids: string[]) =>
+  `(select unnest(array[${[...new Set(ids)].map((id) => client.escapeLiteral(id)).join(', ')}]::text[]) as k order by 1) keys`;
+
 /**
- * The transaction's first statement travels with its BEGIN in one round trip (the simple query
+ * A transaction whose first statement travels with its BEGIN in one round trip (the simple query
  * protocol allows several statements, but no parameters: they are written in as escaped
  * literals). Later statements use the extended protocol, prepared where asked.
+ *
+ * With lock ids, the same round trip tries to take a transaction advisory lock on each. When one
+ * is held by another session (another instance working on that authorization), the attempt is
+ * rolled back and the locks are waited for as session locks *before* BEGIN — so the transaction's
+ * snapshot is taken after the other one committed, and does not fail with 40001 against it.
  */
-function transactionOn(client: Client, locks: string): Sql & { readonly begun: boolean } {
+function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begun: boolean; readonly sessionLocked: boolean } {
   const rest = sqlOn(client);
   let begun = false;
+  let sessionLocked = false;
+  const tryLocks = lockIds.length ? `select bool_and(pg_try_advisory_xact_lock(hashtextextended(k, 0))) as locked from ${lockKeysSql(client, lockIds)}` : '';
+  const waitForLocks = async () => {
+    await client.query('rollback');
+    await client.query(`select pg_advisory_lock(hashtextextended(k, 0)) from ${lockKeysSql(client, lockIds)}`);
+    sessionLocked = true;
+  };
   return {
     get begun() {
       return begun;
     },
+    get sessionLocked() {
+      return sessionLocked;
+    },
     async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
       if (begun) return rest.query<T>(text, params, options);
       begun = true;
-      // Its own round trip: in one multi-statement message PostgreSQL would run it in an implicit
-      // transaction, and the snapshot of a SELECT is taken before its locks are granted.
-      if (locks) await client.query(locks);
       const literals = params.map((value) => literal(client, value));
       if (literals.some((l) => l === undefined)) {
-        await client.query(BEGIN);
+        if (tryLocks) {
+          const [, attempt] = (await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as { rows: { locked: boolean }[] }[];
+          if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(BEGIN));
+        } else {
+          await client.query(BEGIN);
+        }
         return rest.query<T>(text, params, options);
       }
       let n = 0;
       const inlined = text.replace(/\?/g, () => literals[n++]!);
+      if (tryLocks) {
+        const [, attempt, first] = (await client.query(`${BEGIN}; ${tryLocks}; ${inlined}`)) as unknown as { rows: T[] }[];
+        if ((attempt.rows[0] as { locked: boolean }).locked) return first.rows;
+        await waitForLocks();
+      }
       const results = (await client.query(`${BEGIN}; ${inlined}`)) as unknown as { rows: T[] }[];
       return results[1].rows;
     },
   };
-}
-
-const BEGIN = 'begin isolation level serializable';
-
-/**
- * Session advisory locks on the given keys, taken in one sorted order (so two sessions never wait
- * for each other in a cycle), as a statement to send before BEGIN.
- */
-function lockStatement(client: Client, keys: string[]): string {
-  if (keys.length === 0) return '';
-  const literals = [...new Set(keys)].map((key) => client.escapeLiteral(key)).join(', ');
-  return `select pg_advisory_lock(hashtextextended(k, 0)) from (select unnest(array[${literals}]::text[]) as k order by 1) keys`;
 }
 
 /**
@@ -119,21 +135,20 @@ export class Database {
    * One SERIALIZABLE transaction on one connection; rolled back on any error. With `lockKeys`, the
    * transaction starts only once this session holds an advisory lock on each key: transactions of
    * *other instances* on the same keys then run one after the other (the later one's snapshot
-   * already sees the earlier one's commit) instead of failing each other with 40001. Taking the
-   * locks costs one round trip before BEGIN; they are released with COMMIT/ROLLBACK.
+   * already sees the earlier one's commit) instead of failing each other with 40001. Uncontended,
+   * the locks cost nothing extra: they travel with BEGIN and end with COMMIT/ROLLBACK.
    */
   async serializable<T>(work: (tx: Sql) => Promise<T>, lockKeys: string[] = []): Promise<T> {
     const client = await this.pool.acquireConnection();
     try {
-      const locks = lockStatement(client, lockKeys);
-      const unlock = locks ? '; select pg_advisory_unlock_all()' : '';
-      const tx = transactionOn(client, locks);
+      const tx = transactionOn(client, lockKeys);
+      const unlock = () => (tx.sessionLocked ? '; select pg_advisory_unlock_all()' : '');
       try {
         const result = await work(tx);
-        if (tx.begun) await client.query(`commit${unlock}`);
+        if (tx.begun) await client.query(`commit${unlock()}`);
         return result;
       } catch (error) {
-        if (tx.begun) await client.query(`rollback${unlock}`).catch(() => undefined);
+        if (tx.begun) await client.query(`rollback${unlock()}`).catch(() => undefined);
         throw error;
       }
     } finally {
