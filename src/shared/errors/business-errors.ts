@@ -78,12 +78,6 @@ export class IdempotencyKeyMismatchError extends ApiError {
   }
 }
 
-export class IdempotencyKeyInProgressError extends ConflictError {
-  constructor() {
-    super('IDEMPOTENCY_KEY_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
-  }
-}
-
 export class ContentionRetryExhaustedError extends ServiceUnavailableError {
   constructor(attempts: number) {
     super('CONTENTION_RETRY_EXHAUSTED', `Gave up after ${attempts} attempts on conflicting transactions; retry later`);
