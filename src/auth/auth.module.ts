@@ -1,18 +1,16 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { BootstrapAdmin } from './bootstrap-admin.service';
 import { JWT_AUDIENCE, JWT_ISSUER, resolveJwtSecret } from './jwt-secret';
-import { JWT_SECRET, JwtStrategy } from './jwt.strategy';
+import { AccessTokenVerifier, JWT_SECRET } from './access-token-verifier';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RolesGuard } from './roles.guard';
 
 @Module({
   imports: [
-    PassportModule,
     JwtModule.registerAsync({
       inject: [JWT_SECRET, APP_CONFIG],
       extraProviders: [{ provide: JWT_SECRET, inject: [APP_CONFIG], useFactory: resolveJwtSecret }],
@@ -27,7 +25,7 @@ import { RolesGuard } from './roles.guard';
   providers: [
     { provide: JWT_SECRET, inject: [APP_CONFIG], useFactory: resolveJwtSecret },
     AuthService,
-    JwtStrategy,
+    AccessTokenVerifier,
     BootstrapAdmin,
     JwtAuthGuard,
     RolesGuard,

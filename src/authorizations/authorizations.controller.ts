@@ -74,7 +74,6 @@ export class AuthorizationsController {
 
   @Post(':id/reservations')
   @Roles(...UNIT_OPERATORS)
-  @Transactional('reserve')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: UnitOperationResponse })
   async reserve(

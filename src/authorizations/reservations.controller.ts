@@ -8,7 +8,6 @@ import { IdempotencyContext } from '../idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
-import { Transactional } from '../shared/transactions/transactional.decorator';
 import { ConsumeReservationDto, ReservationResponse, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
@@ -34,7 +33,6 @@ export class ReservationsController {
   @Post(':id/consume')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
-  @Transactional('consume')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiBody({ type: ConsumeReservationDto, required: false })
   @ApiOkResponse({ type: UnitOperationResponse })
@@ -51,7 +49,6 @@ export class ReservationsController {
   @Post(':id/release')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
-  @Transactional('release')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOkResponse({ type: UnitOperationResponse })
   async release(

@@ -2,14 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
-import { answerColumns, idempotencyStore } from '../idempotency/idempotency.store';
+import { answerColumns, idempotencyStore, StoredAnswer } from '../idempotency/idempotency.store';
 import { Database, Sql } from '../database/database.service';
 import { NotFoundError } from '../shared/errors/api-error';
 import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
 import { MetricsService, UnitMovement } from '../metrics/metrics.service';
 import { AuthorizationLanes, BatchRunner, Settled } from '../shared/transactions/authorization-lanes';
+import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
+import { availableUnits } from './authorization-rules';
+import { AvailabilityHints } from './availability-hints';
 import { AUTHORIZATION_COLUMNS, AuthorizationRow, RESERVATION_COLUMNS, ReservationRow, tenantScope } from './authorization-sql';
 import { LedgerEntryType } from './ledger-entry.entity';
 import { LEDGER_UNNEST, ledgerColumns } from './ledger-writer';
@@ -34,32 +37,44 @@ export class UnitOperationsService {
     private readonly lanes: AuthorizationLanes,
     private readonly database: Database,
     private readonly metrics: MetricsService,
+    private readonly retrier: TransactionRetrier,
   ) {}
+
+  private readonly hints = new AvailabilityHints();
 
   private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (commands) => this.execute(commands);
 
+  // Each request is retried here, as a whole, on 40001/40P01 (the handlers are not @Transactional:
+  // on the hot path an interceptor costs more than the rest of the handler).
+
   reserve(caller: AuthUser, authorizationId: string, dto: CreateReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.submit({
-      authorizationId,
-      kind: 'reserve',
-      caller,
-      idempotency,
-      reservationId: newId(),
-      units: dto.units,
-      serviceDate: dto.serviceDate ?? todayUtc(),
-      reference: dto.reference ?? null,
-      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
-    }) as Promise<Outcome<UnitOperationResponse>>;
+    return this.retrier.run('reserve', () =>
+      this.submit({
+        authorizationId,
+        kind: 'reserve',
+        caller,
+        idempotency,
+        reservationId: newId(),
+        units: dto.units,
+        serviceDate: dto.serviceDate ?? todayUtc(),
+        reference: dto.reference ?? null,
+        expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
+      }) as Promise<Outcome<UnitOperationResponse>>,
+    );
   }
 
-  async release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.submit({ authorizationId, kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
+  release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    return this.retrier.run('release', async () => {
+      const authorizationId = await this.authorizationOf(caller, reservationId);
+      return this.submit({ authorizationId, kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
+    });
   }
 
-  async consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    const authorizationId = await this.authorizationOf(caller, reservationId);
-    return this.submit({ authorizationId, kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
+  consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    return this.retrier.run('consume', async () => {
+      const authorizationId = await this.authorizationOf(caller, reservationId);
+      return this.submit({ authorizationId, kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
+    });
   }
 
   /** Releases one reservation whose expiresAt has passed; false when it was no longer due (someone got there first). */
@@ -84,6 +99,10 @@ export class UnitOperationsService {
 
   /** One transaction for every command queued in a lane, whatever authorizations they concern. */
   private async execute(commands: UnitCommand[]): Promise<Settled<CommandResult>[]> {
+    if (this.hints.expectRefusal(commands)) {
+      const refused = await this.decideReadOnly(commands);
+      if (refused) return refused;
+    }
     const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
     const { value } = await this.uow.run(async (tx) => {
       const authorizations = await this.loadAuthorizations(tx, authorizationIds, commands);
@@ -93,22 +112,44 @@ export class UnitOperationsService {
         : [];
       const keyed = commands.flatMap((c) => (c.kind !== 'expire' && c.idempotency ? [c.idempotency] : []));
       const stored = await idempotencyStore.findAnswers(tx, keyed);
-      const reservationsById = new Map(reservations.map((r) => [r.id, r]));
       const now = new Date();
-      const outcomes: Settled<CommandResult>[] = new Array(commands.length);
-      const plans = authorizationIds.map((id) => {
-        const indexes = commands.flatMap((c, i) => (c.authorizationId === id ? [i] : []));
-        const ownReservations = new Map([...reservationsById].filter(([, r]) => r.authorizationId === id));
-        const plan = planBatch(id, authorizations.get(id), ownReservations, stored, indexes.map((i) => commands[i]), now);
-        plan.outcomes.forEach((outcome, j) => (outcomes[indexes[j]] = outcome));
-        return plan;
-      });
-      await this.write(tx, plans, now.toISOString());
-      return { outcomes, ledger: plans.flatMap((p) => p.ledger) };
+      const decided = this.plan(commands, authorizations, reservations, stored, now);
+      await this.write(tx, decided.plans, now.toISOString());
+      return decided;
     }, undefined, authorizationIds);
     // Counted once committed: a batch that failed moved nothing.
-    for (const line of value.ledger) if (line.type !== 'ADJUST') this.metrics.recordUnits(MOVEMENT[line.type], line.units);
+    const ledger = value.plans.flatMap((p) => p.ledger);
+    for (const line of ledger) if (line.type !== 'ADJUST') this.metrics.recordUnits(MOVEMENT[line.type], line.units);
     return value.outcomes;
+  }
+
+  /**
+   * Reservations that are expected to be refused (AvailabilityHints), decided on what one
+   * read-only transaction reads: one round trip. Undefined when the read says otherwise — some
+   * would succeed — and the batch then runs as usual.
+   */
+  private async decideReadOnly(commands: UnitCommand[]): Promise<Settled<CommandResult>[] | undefined> {
+    const readOnly: Sql = { query: (text, params) => this.database.readOnly(text, params) };
+    const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
+    const authorizations = await this.loadAuthorizations(readOnly, authorizationIds, commands);
+    const decided = this.plan(commands, authorizations, [], new Map(), new Date());
+    return decided.plans.every((p) => p.ledger.length === 0 && p.answers.length === 0) ? decided.outcomes : undefined;
+  }
+
+  /** Decides every command (unit-batch-plan.ts) and remembers the units each authorization has left. */
+  private plan(commands: UnitCommand[], authorizations: Map<string, AuthorizationRow>, reservations: ReservationRow[], stored: Map<string, StoredAnswer>, now: Date) {
+    const reservationsById = new Map(reservations.map((r) => [r.id, r]));
+    const outcomes: Settled<CommandResult>[] = new Array(commands.length);
+    const plans = [...new Set(commands.map((c) => c.authorizationId))].map((id) => {
+      const indexes = commands.flatMap((c, i) => (c.authorizationId === id ? [i] : []));
+      const ownReservations = new Map([...reservationsById].filter(([, r]) => r.authorizationId === id));
+      const authorization = authorizations.get(id);
+      const plan = planBatch(id, authorization, ownReservations, stored, indexes.map((i) => commands[i]), now);
+      plan.outcomes.forEach((outcome, j) => (outcomes[indexes[j]] = outcome));
+      if (authorization) this.hints.remember(id, availableUnits(authorization) - plan.delta.used - plan.delta.scheduled);
+      return plan;
+    });
+    return { outcomes, plans };
   }
 
   /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */

@@ -47,6 +47,14 @@ function literal(client: Client, value: unknown): string | undefined {
   return undefined;
 }
 
+/** `text` with its `?` parameters written in as literals; undefined when one cannot be. */
+function inlined(client: Client, text: string, params: unknown[]): string | undefined {
+  const literals = params.map((value) => literal(client, value));
+  if (literals.some((l) => l === undefined)) return undefined;
+  let n = 0;
+  return text.replace(/\?/g, () => literals[n++]!);
+}
+
 const BEGIN = 'begin isolation level serializable';
 
 /** Advisory-lock keys for ids, in one sorted order (two sessions never wait for each other in a cycle). */
@@ -83,8 +91,8 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
     async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
       if (begun) return rest.query<T>(text, params, options);
       begun = true;
-      const literals = params.map((value) => literal(client, value));
-      if (literals.some((l) => l === undefined)) {
+      const first = inlined(client, text, params);
+      if (first === undefined) {
         if (tryLocks) {
           const [, attempt] = (await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as { rows: { locked: boolean }[] }[];
           if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(BEGIN));
@@ -93,14 +101,12 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
         }
         return rest.query<T>(text, params, options);
       }
-      let n = 0;
-      const inlined = text.replace(/\?/g, () => literals[n++]!);
       if (tryLocks) {
-        const [, attempt, first] = (await client.query(`${BEGIN}; ${tryLocks}; ${inlined}`)) as unknown as { rows: T[] }[];
-        if ((attempt.rows[0] as { locked: boolean }).locked) return first.rows;
+        const [, attempt, result] = (await client.query(`${BEGIN}; ${tryLocks}; ${first}`)) as unknown as { rows: T[] }[];
+        if ((attempt.rows[0] as { locked: boolean }).locked) return result.rows;
         await waitForLocks();
       }
-      const results = (await client.query(`${BEGIN}; ${inlined}`)) as unknown as { rows: T[] }[];
+      const results = (await client.query(`${BEGIN}; ${first}`)) as unknown as { rows: T[] }[];
       return results[1].rows;
     },
   };
@@ -126,6 +132,28 @@ export class Database {
     const client = await this.pool.acquireConnection();
     try {
       return await sqlOn(client).query<T>(text, params, options);
+    } finally {
+      await this.pool.releaseConnection(client);
+    }
+  }
+
+  /**
+   * One statement in a READ ONLY SERIALIZABLE transaction, sent with its BEGIN and COMMIT in one
+   * message: one round trip instead of two. What it read is valid once it returns, because the
+   * transaction has committed (PostgreSQL's rule for SERIALIZABLE reads). Parameters must be
+   * inlinable (null, boolean, number, string and arrays of strings or numbers).
+   */
+  async readOnly<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    const client = await this.pool.acquireConnection();
+    try {
+      const statement = inlined(client, text, params);
+      if (statement === undefined) throw new Error('readOnly: a parameter cannot be written into SQL text');
+      const results = (await client.query(`${BEGIN} read only; ${statement}; commit`)) as unknown as { rows: T[] }[];
+      return results[1].rows;
+    } catch (error) {
+      // A failed statement leaves the rest of the message unrun and the transaction open.
+      await client.query('rollback').catch(() => undefined);
+      throw error;
     } finally {
       await this.pool.releaseConnection(client);
     }

@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { UnauthorizedError } from '../shared/errors/api-error';
+import { isUuid } from '../shared/ids';
+import { UserDirectory } from '../users/user-directory.service';
+import { AuthUser } from './auth-user';
+import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-secret';
+
+export const JWT_SECRET = Symbol('JWT_SECRET');
+
+const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/** A base64url JSON object, or undefined. */
+function decodeObject(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks a bearer access token the way the signer made it and nothing else: HS256 only (pinned:
+ * `alg: none`, RS256 with the secret as key and every other algorithm are refused), a signature
+ * compared in constant time, `iss`, `aud`, a required `exp` in the future, `nbf` when present, and a
+ * subject that is an active user (loaded from the database, briefly cached). Written directly on
+ * node:crypto because it runs on every request: the generic libraries cost more than the
+ * rest of authentication together.
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly key: Buffer;
+
+  constructor(
+    @Inject(JWT_SECRET) secret: string,
+    private readonly users: UserDirectory,
+  ) {
+    this.key = Buffer.from(secret);
+  }
+
+  /** The caller of an `Authorization` header value; UnauthorizedError when there is none or the token is not valid. */
+  async authenticate(authorization: string | undefined): Promise<AuthUser> {
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const subject = token === undefined ? undefined : this.subjectOf(token, Date.now() / 1000);
+    const user = subject === undefined ? null : await this.users.findActive(subject);
+    if (!user) throw new UnauthorizedError();
+    return user;
+  }
+
+  /** The token's subject when the token is valid at `nowSeconds`. */
+  subjectOf(token: string, nowSeconds: number): string | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [headerPart, payloadPart, signaturePart] = parts;
+    if (decodeObject(headerPart)?.alg !== 'HS256') return undefined;
+    const expected = Buffer.from(createHmac('sha256', this.key).update(`${headerPart}.${payloadPart}`).digest('base64url'));
+    const given = Buffer.from(signaturePart);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const claims = decodeObject(payloadPart);
+    if (!claims) return undefined;
+    const { exp, nbf, iss, aud, sub } = claims;
+    if (typeof exp !== 'number' || nowSeconds >= exp) return undefined;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) return undefined;
+    if (iss !== JWT_ISSUER) return undefined;
+    if (!(Array.isArray(aud) ? aud.includes(JWT_AUDIENCE) : aud === JWT_AUDIENCE)) return undefined;
+    return typeof sub === 'string' && isUuid(sub) ? sub : undefined;
+  }
+}
