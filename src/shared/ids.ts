@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /**
  * UUID version 7: time-ordered, so ordering by id is ordering by creation (to the millisecond),
- * which keeps cursor pagination on the primary key index.
+ * which keeps cursor pagination on the primary key index. The 48-bit timestamp replaces the first
+ * 12 hex digits of a random (v4) UUID — whose variant bits are already v7's — and the version
+ * digit becomes 7; randomUUID() draws from a buffered entropy pool, much cheaper per id than
+ * randomBytes(16).
  */
 export function newId(): string {
-  const bytes = randomBytes(16);
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const ms = Date.now().toString(16).padStart(12, '0');
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${randomUUID().slice(15)}`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
