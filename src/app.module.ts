@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { rateLimitOptions } from './rate-limit/rate-limit.options';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { MemoryRateLimitStorage } from './rate-limit/memory-rate-limit.storage';
 import { redisRateLimitStorage } from './rate-limit/redis-rate-limit.storage';
 import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
 import { TransactionsModule } from './shared/transactions/transactions.module';
@@ -36,7 +37,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         TransactionsModule,
-        ThrottlerModule.forRoot(rateLimitOptions(config, config.redisUrl ? redisRateLimitStorage(config.redisUrl) : undefined)),
+        ThrottlerModule.forRoot(rateLimitOptions(config, config.redisUrl ? redisRateLimitStorage(config.redisUrl) : new MemoryRateLimitStorage())),
         AuthModule,
         UsersModule,
         OrganizationsModule,

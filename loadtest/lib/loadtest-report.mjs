@@ -176,8 +176,8 @@ function scenarioBlocks(s) {
     { h: 'Rate', level: 3 },
     {
       table: {
-        head: ['offered', 'achieved send rate', 'completion throughput', 'sent', 'completed', 'wall time', 'max scheduler lag', 'CPU s: load generator / service', 'machine: busy cores'],
-        rows: [[`${run.offeredRate}/s`, `${run.achievedSendRate}/s`, `${run.completionThroughput}/s`, run.sent, run.completed, `${run.elapsedSec} s`, `${run.maxSendLagMs} ms`, `${run.harnessCpuSeconds} / ${s.metrics.serviceCpuSeconds ?? '?'}`, run.machineCpu?.busyCores === null || !run.machineCpu ? '?' : `${run.machineCpu.busyCores} of ${run.machineCpu.cores}`]],
+        head: ['offered', 'achieved send rate', 'completion throughput', 'sent', 'completed', 'wall time', 'send lag behind schedule p50 / p99 / max', 'CPU s: load generator / service', 'machine: busy cores'],
+        rows: [[`${run.offeredRate}/s`, `${run.achievedSendRate}/s`, `${run.completionThroughput}/s`, run.sent, run.completed, `${run.elapsedSec} s`, run.sendLag ? `${run.sendLag.p50} / ${run.sendLag.p99} / ${run.maxSendLagMs} ms` : `max ${run.maxSendLagMs} ms`, `${run.harnessCpuSeconds} / ${s.metrics.serviceCpuSeconds ?? '?'}`, run.machineCpu?.busyCores === null || !run.machineCpu ? '?' : `${run.machineCpu.busyCores} of ${run.machineCpu.cores}`]],
       },
     },
     ...charts(s),

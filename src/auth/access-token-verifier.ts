@@ -10,6 +10,15 @@ export const JWT_SECRET = Symbol('JWT_SECRET');
 
 const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/** Tokens whose signature and claims were already checked; beyond this many the oldest is forgotten. */
+const VERIFIED_CAPACITY = 10_000;
+
+interface VerifiedClaims {
+  sub: string;
+  exp: number;
+  nbf?: number;
+}
+
 /** A base64url JSON object, or undefined. */
 function decodeObject(part: string): Record<string, unknown> | undefined {
   try {
@@ -31,6 +40,8 @@ function decodeObject(part: string): Record<string, unknown> | undefined {
 @Injectable()
 export class AccessTokenVerifier {
   private readonly key: Buffer;
+  /** A token's bytes decide its signature check: only its time window is checked again on reuse. */
+  private readonly verified = new Map<string, VerifiedClaims>();
 
   constructor(
     @Inject(JWT_SECRET) secret: string,
@@ -50,6 +61,19 @@ export class AccessTokenVerifier {
 
   /** The token's subject when the token is valid at `nowSeconds`. */
   subjectOf(token: string, nowSeconds: number): string | undefined {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      claims = this.verify(token);
+      if (!claims) return undefined;
+      if (this.verified.size >= VERIFIED_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+    }
+    if (nowSeconds >= claims.exp || (claims.nbf !== undefined && claims.nbf > nowSeconds)) return undefined;
+    return claims.sub;
+  }
+
+  /** Signature, algorithm, issuer, audience and the claims' types; the time window is checked by the caller. */
+  private verify(token: string): VerifiedClaims | undefined {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     const [headerPart, payloadPart, signaturePart] = parts;
@@ -60,10 +84,10 @@ export class AccessTokenVerifier {
     const claims = decodeObject(payloadPart);
     if (!claims) return undefined;
     const { exp, nbf, iss, aud, sub } = claims;
-    if (typeof exp !== 'number' || nowSeconds >= exp) return undefined;
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) return undefined;
+    if (typeof exp !== 'number' || (nbf !== undefined && typeof nbf !== 'number')) return undefined;
     if (iss !== JWT_ISSUER) return undefined;
     if (!(Array.isArray(aud) ? aud.includes(JWT_AUDIENCE) : aud === JWT_AUDIENCE)) return undefined;
-    return typeof sub === 'string' && isUuid(sub) ? sub : undefined;
+    if (typeof sub !== 'string' || !isUuid(sub)) return undefined;
+    return { sub, exp, nbf: nbf as number | undefined };
   }
 }

@@ -12,10 +12,12 @@ const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * organization. Never bodies, tokens or passwords: nothing else of the request is logged.
  */
 export function requestLogMiddleware(logger: Pino) {
+  const logging = logger.isLevelEnabled('info');
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && USABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    if (!logging) return next();
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const user = (req as Request & { user?: AuthUser }).user;
