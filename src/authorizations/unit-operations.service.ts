@@ -4,6 +4,7 @@ import { Role } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
 import { answerColumns, idempotencyStore, StoredAnswer } from '../idempotency/idempotency.store';
 import { Database, Sql } from '../database/database.service';
+import { SerializableReads } from '../database/serializable-reads';
 import { NotFoundError } from '../shared/errors/api-error';
 import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
@@ -38,6 +39,7 @@ export class UnitOperationsService {
     private readonly database: Database,
     private readonly metrics: MetricsService,
     private readonly retrier: TransactionRetrier,
+    private readonly reads: SerializableReads,
   ) {}
 
   private readonly hints = new AvailabilityHints();
@@ -125,13 +127,12 @@ export class UnitOperationsService {
 
   /**
    * Reservations that are expected to be refused (AvailabilityHints), decided on what one
-   * read-only transaction reads: one round trip. Undefined when the read says otherwise — some
+   * SERIALIZABLE READ ONLY statement reads: one round trip. Undefined when the read says otherwise — some
    * would succeed — and the batch then runs as usual.
    */
   private async decideReadOnly(commands: UnitCommand[]): Promise<Settled<CommandResult>[] | undefined> {
-    const readOnly: Sql = { query: (text, params) => this.database.readOnly(text, params) };
     const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
-    const authorizations = await this.loadAuthorizations(readOnly, authorizationIds, commands);
+    const authorizations = await this.loadAuthorizations(this.reads, authorizationIds, commands);
     const decided = this.plan(commands, authorizations, [], new Map(), new Date());
     return decided.plans.every((p) => p.ledger.length === 0 && p.answers.length === 0) ? decided.outcomes : undefined;
   }

@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { migrate } from './migrate';
 import { Database } from './database.service';
 import { ormConfig } from './orm-config';
+import { SerializableReads } from './serializable-reads';
 
 /** Whether this instance applied (or found applied) every migration; readiness depends on it. */
 @Injectable()
@@ -34,7 +35,7 @@ export class DatabaseState {
       useFactory: (config: AppConfig) => ({ ...ormConfig(config.databaseUrl!, config.databasePoolSize), registerRequestContext: false }),
     }),
   ],
-  providers: [DatabaseState, Database],
-  exports: [DatabaseState, Database],
+  providers: [DatabaseState, Database, SerializableReads],
+  exports: [DatabaseState, Database, SerializableReads],
 })
 export class DatabaseModule {}

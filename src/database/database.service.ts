@@ -14,7 +14,7 @@ export interface Sql {
 const numberedCache = new Map<string, QueryConfig>();
 
 /** `?` → `$1, $2, …` once per distinct text; prepared statements are named by their text's hash. */
-function statement(text: string, prepare: boolean): QueryConfig {
+export function statement(text: string, prepare: boolean): QueryConfig {
   const key = `${prepare ? 'P' : 'U'}${text}`;
   let config = numberedCache.get(key);
   if (!config) {
@@ -132,28 +132,6 @@ export class Database {
     const client = await this.pool.acquireConnection();
     try {
       return await sqlOn(client).query<T>(text, params, options);
-    } finally {
-      await this.pool.releaseConnection(client);
-    }
-  }
-
-  /**
-   * One statement in a READ ONLY SERIALIZABLE transaction, sent with its BEGIN and COMMIT in one
-   * message: one round trip instead of two. What it read is valid once it returns, because the
-   * transaction has committed (PostgreSQL's rule for SERIALIZABLE reads). Parameters must be
-   * inlinable (null, boolean, number, string and arrays of strings or numbers).
-   */
-  async readOnly<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    const client = await this.pool.acquireConnection();
-    try {
-      const statement = inlined(client, text, params);
-      if (statement === undefined) throw new Error('readOnly: a parameter cannot be written into SQL text');
-      const results = (await client.query(`${BEGIN} read only; ${statement}; commit`)) as unknown as { rows: T[] }[];
-      return results[1].rows;
-    } catch (error) {
-      // A failed statement leaves the rest of the message unrun and the transaction open.
-      await client.query('rollback').catch(() => undefined);
-      throw error;
     } finally {
       await this.pool.releaseConnection(client);
     }

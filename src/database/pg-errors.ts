@@ -24,5 +24,5 @@ export function isConnectionError(error: unknown): boolean {
   const code = sqlState(error);
   if (code && CONNECTION_CODES.has(code)) return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|not currently accepting connections|does not exist|connection timeout|Timeout acquiring a connection|terminating connection|Client has encountered a connection error|not queryable/i.test(message);
+  return /Connection terminated|not currently accepting connections|does not exist|connection timeout|Timeout acquiring a connection|timeout exceeded when trying to connect|terminating connection|Client has encountered a connection error|not queryable/i.test(message);
 }
