@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { parseCli } from './lib/cli-args.mjs';
 import { runMain } from './lib/cleanup.mjs';
 import { prepareStack } from './lib/stack.mjs';
-import { createHttpClient } from './lib/http-client.mjs';
+import { createLeanHttpClient } from './lib/lean-http-client.mjs';
 import { createApi, mapLimit } from './lib/api.mjs';
 import { TokenPool } from './lib/tokens.mjs';
 import { createAuthorizations, newRunTag } from './lib/seed.mjs';
@@ -115,7 +115,7 @@ runMain(async () => {
   if (!stack.databaseUrl) pgbenchSkipped = 'no database URL: with --target, set DATABASE_URL to the service’s database';
   else if (!bin) pgbenchSkipped = 'no pgbench binary found (use --pgbench or PGBENCH)';
 
-  const api = createApi(createHttpClient(stack.baseUrl));
+  const api = createApi(createLeanHttpClient(stack.baseUrl));
   const adminToken = await api.login(stack.adminEmail, stack.adminPassword);
   const tag = newRunTag();
   const orgRow = await api.createOrganization(adminToken, `Bench (loadtest ${tag})`);

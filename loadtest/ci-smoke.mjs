@@ -5,7 +5,7 @@ import os from 'node:os';
 import { parseCli } from './lib/cli-args.mjs';
 import { runMain } from './lib/cleanup.mjs';
 import { prepareStack } from './lib/stack.mjs';
-import { createHttpClient } from './lib/http-client.mjs';
+import { createLeanHttpClient } from './lib/lean-http-client.mjs';
 import { createApi } from './lib/api.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { runScenario } from './lib/run-scenario.mjs';
@@ -27,7 +27,7 @@ runMain(async () => {
   const dir = await createReportDir('ci-smoke');
   const stack = await prepareStack({ target: opts.target, runSeconds: opts.duration, logDir: dir, serviceOwnsDb: opts['service-db'] });
   console.error(`target: ${stack.describe}`);
-  const api = createApi(createHttpClient(stack.baseUrl));
+  const api = createApi(createLeanHttpClient(stack.baseUrl));
   const adminToken = await api.login(stack.adminEmail, stack.adminPassword);
   const s = await runScenario({ api, adminToken, scenario: SCENARIOS[1], rate: opts.rate, duration: opts.duration, databaseUrl: stack.databaseUrl });
   api.http.close();

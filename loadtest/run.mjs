@@ -4,12 +4,13 @@ import os from 'node:os';
 import { parseCli } from './lib/cli-args.mjs';
 import { runMain } from './lib/cleanup.mjs';
 import { prepareStack } from './lib/stack.mjs';
-import { createHttpClient } from './lib/http-client.mjs';
+import { createLeanHttpClient } from './lib/lean-http-client.mjs';
 import { createApi } from './lib/api.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { runScenario } from './lib/run-scenario.mjs';
 import { createReportDir, writeReport } from './lib/report-files.mjs';
 import { buildLoadtestBlocks } from './lib/loadtest-report.mjs';
+import { warmUp } from './lib/warmup.mjs';
 
 const opts = parseCli(
   {
@@ -17,6 +18,7 @@ const opts = parseCli(
     rate: { type: 'number', help: 'arrivals per second (default: the scenario’s own: 50, 40, 10)' },
     duration: { type: 'number', help: 'seconds (default: the scenario’s own: 60, 300, 600)' },
     target: { type: 'string', help: 'base URL of a running service (needs ADMIN_EMAIL/ADMIN_PASSWORD); default: start one' },
+    warmup: { type: 'number', default: 3000, help: 'requests sent before measuring, on a separate data set (0: none); see lib/warmup.mjs' },
     'service-db': { type: 'boolean', default: false, help: 'when starting the service without DATABASE_URL, let it start its own embedded database (no SQL checks)' },
   },
   'Usage: node loadtest/run.mjs [options]   (npm run loadtest -- [options])',
@@ -31,9 +33,10 @@ runMain(async () => {
   const dir = await createReportDir(`loadtest-s${opts.scenario}`);
   const stack = await prepareStack({ target: opts.target, runSeconds: totalSeconds, logDir: dir, serviceOwnsDb: opts['service-db'] });
   console.error(`target: ${stack.describe}`);
-  const api = createApi(createHttpClient(stack.baseUrl));
+  const api = createApi(createLeanHttpClient(stack.baseUrl));
   const adminToken = await api.login(stack.adminEmail, stack.adminPassword);
 
+  const warmup = await warmUp({ api, adminToken, requests: opts.warmup });
   const scenarios = [];
   for (const p of plan) {
     const s = await runScenario({ api, adminToken, scenario: p.scenario, rate: p.rate, duration: p.duration, databaseUrl: stack.databaseUrl });
@@ -50,6 +53,7 @@ runMain(async () => {
     environment: { node: process.version, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', stack: stack.describe, mode: stack.mode },
     options: opts,
     verdict: scenarios.every((s) => s.evaluation.go) ? 'GO' : 'NO-GO',
+    warmup,
     scenarios,
   };
   const files = await writeReport(dir, `Unit Ledger load test — ${report.verdict}`, buildLoadtestBlocks(report), report);

@@ -196,6 +196,11 @@ export function buildLoadtestBlocks(report) {
     { h: `Unit Ledger load test — ${report.verdict}`, level: 1 },
     { p: `Generated ${report.generatedAt}. Target: ${report.environment.stack}. Load generator: Node ${report.environment.node} on ${report.environment.cpus} × ${report.environment.cpuModel} (shared with the service and the database when self-started); load average (1/5/15 min) at the end: ${report.environment.loadAverageAtEnd?.join(' / ') ?? '?'}. Other work on the machine inflates latencies.` },
     {
+      p: report.warmup
+        ? `Warm-up before measuring (so the service's code is JIT-compiled, as in a running deployment): ${report.warmup.requests} requests, ${report.warmup.concurrency} at a time, scenarios 1 and 3 alternating on a separate data set of their own organizations, in ${report.warmup.seconds} s; outcomes ${JSON.stringify(report.warmup.outcomes)}. None of them is counted in any figure below.`
+        : 'No warm-up (--warmup 0): the first seconds measure a freshly started process.',
+    },
+    {
       table: {
         head: ['scenario', 'verdict', 'requests', '2xx', '409 INSUFFICIENT_UNITS', 'errors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'retries', 'failures'],
         rows: report.scenarios.map((s) => [
