@@ -74,4 +74,20 @@ describe('concurrency: the invariant under simultaneous unit operations', () => 
     expect(outcomes.filter((r) => r.status === 409 && r.body.code === 'RESERVATION_NOT_SCHEDULED')).toHaveLength(9);
     expect(await checkIntegrity(t.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
   });
+  it('refusals expected from an earlier read are still decided on fresh data: units added since are granted', async () => {
+    const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 20 });
+    const reserve = () => t.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 10 } });
+    expect((await reserve()).status).toBe(201);
+    expect((await reserve()).status).toBe(201);
+    const refused = await Promise.all(Array.from({ length: 5 }, reserve));
+    expect(refused.map((r) => `${r.status} ${r.body.code}`)).toEqual(Array(5).fill('409 INSUFFICIENT_UNITS'));
+    // More units, through a path that is not a unit operation: this instance's last read says 0 left.
+    const patched = await t.request('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { totalUnits: 40 } });
+    expect(patched.status).toBe(200);
+    const again = await Promise.all(Array.from({ length: 4 }, reserve));
+    expect(again.map((r) => r.status).sort()).toEqual([201, 201, 409, 409]);
+    const after = (await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
+    expect(after).toMatchObject({ totalUnits: 40, scheduledUnits: 40, availableUnits: 0 });
+    expect(await checkIntegrity(t.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+  });
 });
