@@ -3,6 +3,20 @@
 import http from 'node:http';
 import https from 'node:https';
 
+/** What request() resolves to: the body parsed when it is JSON, and its error `code` if any. */
+export function answer(status, headers, text) {
+  let body = text;
+  if ((headers['content-type'] || '').includes('json')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* keep text */
+    }
+  }
+  const code = body && typeof body === 'object' ? body.code : undefined;
+  return { status, body, code, headers };
+}
+
 export function createHttpClient(baseUrl, { maxSockets = 1024, timeoutMs = 60000 } = {}) {
   const base = new URL(baseUrl);
   const transport = base.protocol === 'https:' ? https : http;
@@ -26,19 +40,7 @@ export function createHttpClient(baseUrl, { maxSockets = 1024, timeoutMs = 60000
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed = text;
-            if ((res.headers['content-type'] || '').includes('json')) {
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                /* keep text */
-              }
-            }
-            const code = parsed && typeof parsed === 'object' ? parsed.code : undefined;
-            resolve({ status: res.statusCode, body: parsed, code, headers: res.headers });
-          });
+          res.on('end', () => resolve(answer(res.statusCode, res.headers, Buffer.concat(chunks).toString('utf8'))));
           res.on('error', (err) => resolve({ status: 0, error: err.message }));
         },
       );

@@ -4,7 +4,7 @@
 // its own per request on it — time that would otherwise be counted as service latency. Same
 // interface and answers as createHttpClient (http-client.mjs), which it falls back to for https.
 import net from 'node:net';
-import { createHttpClient } from './http-client.mjs';
+import { answer, createHttpClient } from './http-client.mjs';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
@@ -50,20 +50,6 @@ export function parseResponse(buf, method) {
   const total = start + Number(length);
   if (buf.length < total) return null;
   return { status, headers, body: buf.subarray(start, total), rest: buf.subarray(total) };
-}
-
-function answer(parsed) {
-  const text = parsed.body.toString('utf8');
-  let body = text;
-  if ((parsed.headers['content-type'] || '').includes('json')) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      /* keep text */
-    }
-  }
-  const code = body && typeof body === 'object' ? body.code : undefined;
-  return { status: parsed.status, body, code, headers: parsed.headers };
 }
 
 /** Idle sockets older than this are not reused: the server closes them after its keep-alive timeout (5 s by default). */
@@ -112,6 +98,7 @@ export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
         socket.removeListener('data', onData);
         socket.removeListener('close', onClose);
         socket.removeListener('error', onError);
+        socket.removeListener('timeout', onTimeout);
         socket.setTimeout(0);
         if (reusable) {
           socket.idleSince = Date.now();
@@ -131,14 +118,16 @@ export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
         }
         if (!parsed) return;
         const keep = parsed.rest.length === 0 && !/\bclose\b/i.test(parsed.headers.connection ?? '');
-        finish(answer(parsed), keep);
+        finish(answer(parsed.status, parsed.headers, parsed.body.toString('utf8')), keep);
       };
       const onClose = () => finish({ status: 0, error: 'connection closed before a complete response' }, false);
       const onError = (err) => finish({ status: 0, error: err.message }, false);
+      const onTimeout = () => finish({ status: 0, error: `timeout after ${timeoutMs} ms` }, false);
       socket.on('data', onData);
       socket.once('close', onClose);
       socket.once('error', onError);
-      socket.setTimeout(timeoutMs, () => finish({ status: 0, error: `timeout after ${timeoutMs} ms` }, false));
+      socket.once('timeout', onTimeout);
+      socket.setTimeout(timeoutMs);
       socket.write(payload ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
     });
   }

@@ -92,10 +92,15 @@ function attemptsDistribution(before, after, op) {
   return dist;
 }
 
-/** Polls /metrics once a second during a run: retries and transactions per second. */
-export function startMetricsSampler(api) {
+/**
+ * Polls /metrics every `intervalSec` during a run: retries and transactions per second (averaged
+ * over the interval). A scrape costs the service a few milliseconds of its event loop, so runs
+ * poll about 20 times, not every second (Prometheus itself scrapes every 15–30 s).
+ */
+export function startMetricsSampler(api, intervalSec = 1) {
   const points = [];
   let last = null;
+  let first = null;
   let stopped = false;
   let inFlight = null;
   const tick = async () => {
@@ -107,13 +112,12 @@ export function startMetricsSampler(api) {
         retries: sumWhere(samples, 'unit_transaction_retries_total'),
         failures: sumWhere(samples, 'unit_transaction_failures_total'),
       };
+      first ??= now.t;
       if (last) {
-        points.push({
-          second: points.length + 1,
-          transactions: now.transactions - last.transactions,
-          retries: now.retries - last.retries,
-          failures: now.failures - last.failures,
-        });
+        const seconds = Math.max(0.001, (now.t - last.t) / 1000);
+        const per = (key) => Math.round(((now[key] - last[key]) / seconds) * 100) / 100;
+        const second = Math.round((now.t - first) / 100) / 10;
+        points.push({ second, transactions: per('transactions'), retries: per('retries'), failures: per('failures') });
       }
       last = now;
     } catch {
@@ -122,7 +126,7 @@ export function startMetricsSampler(api) {
   };
   const timer = setInterval(() => {
     if (!stopped && !inFlight) inFlight = tick().finally(() => (inFlight = null));
-  }, 1000);
+  }, intervalSec * 1000);
   inFlight = tick().finally(() => (inFlight = null));
   return async () => {
     stopped = true;

@@ -29,7 +29,7 @@ export async function runScenario({ api, adminToken, scenario, rate, duration, d
 
   const driver = createDriver(scenario, dataset, api);
   const before = await scrape(api);
-  const stopSampler = startMetricsSampler(api);
+  const stopSampler = startMetricsSampler(api, Math.max(1, Math.round(duration / 20)));
   const run = await runOpenLoop({ label: `scenario ${scenario.id}`, rate, durationSec: duration, act: driver.act, isError: driver.isError });
   const metricsTimeline = await stopSampler();
   const after = await scrape(api);

@@ -46,8 +46,8 @@ export class UnitOperationsService {
 
   private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (commands) => this.execute(commands);
 
-  // Each request is retried here, as a whole, on 40001/40P01 (the handlers are not @Transactional:
-  // on the hot path an interceptor costs more than the rest of the handler).
+  // Each request is retried here, as a whole, on 40001/40P01: these handlers are not
+  // @Transactional, because the interceptor's RxJS pipeline was a measurable part of a request.
 
   reserve(caller: AuthUser, authorizationId: string, dto: CreateReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
     return this.retrier.run('reserve', () =>
@@ -127,8 +127,8 @@ export class UnitOperationsService {
 
   /**
    * Reservations that are expected to be refused (AvailabilityHints), decided on what one
-   * SERIALIZABLE READ ONLY statement reads: one round trip. Undefined when the read says otherwise — some
-   * would succeed — and the batch then runs as usual.
+   * SERIALIZABLE READ ONLY statement reads: one round trip. Undefined when the read says
+   * otherwise — some would succeed — and the batch then runs as usual.
    */
   private async decideReadOnly(commands: UnitCommand[]): Promise<Settled<CommandResult>[] | undefined> {
     const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
