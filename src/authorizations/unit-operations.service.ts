@@ -153,12 +153,17 @@ export class UnitOperationsService {
     return { outcomes, plans };
   }
 
-  /** Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN and the sweeper). */
+  /**
+   * Tenant scope in the query: only organizations of the callers in this batch (all, for SUPER_ADMIN
+   * and the sweeper). Written `(…) is not false` so that it can only filter: without statistics
+   * PostgreSQL otherwise looked the rows up through the organization index — reading every
+   * authorization of the organization, and locking all of it for SERIALIZABLE's conflict checks.
+   */
   private async loadAuthorizations(tx: Sql, ids: string[], commands: UnitCommand[]): Promise<Map<string, AuthorizationRow>> {
     const unscoped = commands.some((c) => c.kind === 'expire' || c.caller.role === Role.SUPER_ADMIN);
     const organizations = [...new Set(commands.flatMap((c) => (c.kind !== 'expire' && c.caller.organizationId ? [c.caller.organizationId] : [])))];
     const rows = await tx.query<AuthorizationRow>(
-      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[]) and (?::boolean or a.organization_id = any(?::uuid[]))`,
+      `select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[]) and (?::boolean or a.organization_id = any(?::uuid[])) is not false`,
       [ids, unscoped, organizations],
       { prepare: true },
     );

@@ -55,7 +55,18 @@ function inlined(client: Client, text: string, params: unknown[]): string | unde
   return text.replace(/\?/g, () => literals[n++]!);
 }
 
-const BEGIN = 'begin isolation level serializable';
+/**
+ * Every statement of these transactions finds its rows through an index. Without statistics (a new
+ * database, autovacuum off) or on small tables, PostgreSQL prefers a sequential scan for a batch of
+ * ids, and under SERIALIZABLE a sequential scan locks the whole table for conflict detection: every
+ * concurrent reservation then conflicts (measured: 96–99% retries with 16 clients on 1,000
+ * authorizations). PostgreSQL's documentation advises steering SERIALIZABLE work to index scans.
+ */
+export const INDEX_SCANS_ONLY = 'enable_seqscan = off';
+
+const BEGIN = `begin isolation level serializable; set local ${INDEX_SCANS_ONLY}`;
+
+type Results<T> = { rows: T[] }[];
 
 /** Advisory-lock keys for ids, in one sorted order (two sessions never wait for each other in a cycle). */
 const lockKeysSql = (client: Client, ids: string[]) =>
@@ -94,7 +105,7 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
       const first = inlined(client, text, params);
       if (first === undefined) {
         if (tryLocks) {
-          const [, attempt] = (await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as { rows: { locked: boolean }[] }[];
+          const attempt = ((await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
           if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(BEGIN));
         } else {
           await client.query(BEGIN);
@@ -102,12 +113,11 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
         return rest.query<T>(text, params, options);
       }
       if (tryLocks) {
-        const [, attempt, result] = (await client.query(`${BEGIN}; ${tryLocks}; ${first}`)) as unknown as { rows: T[] }[];
+        const [attempt, result] = ((await client.query(`${BEGIN}; ${tryLocks}; ${first}`)) as unknown as Results<T>).slice(-2);
         if ((attempt.rows[0] as { locked: boolean }).locked) return result.rows;
         await waitForLocks();
       }
-      const results = (await client.query(`${BEGIN}; ${first}`)) as unknown as { rows: T[] }[];
-      return results[1].rows;
+      return ((await client.query(`${BEGIN}; ${first}`)) as unknown as Results<T>).at(-1)!.rows;
     },
   };
 }
