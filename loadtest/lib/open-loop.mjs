@@ -16,7 +16,7 @@ const nextTurn = () => new Promise((r) => setImmediate(r));
  * (latency is measured from the due time). So sleep until shortly before the due time, then yield
  * to the event loop (responses keep being handled) until it has come.
  */
-const YIELD_BEFORE_DUE_MS = Number(process.env.YIELD_MS ?? 1.5);
+const YIELD_BEFORE_DUE_MS = 1.5;
 async function waitUntil(dueAt) {
   const sleepMs = dueAt - performance.now() - YIELD_BEFORE_DUE_MS;
   if (sleepMs > 0) await sleep(sleepMs);
