@@ -195,6 +195,16 @@ else
 fi
 
 # start_service <log name> <env...>: starts node dist/main.js; sets SERVICE_PID (node) and WRAPPER_PID.
+expect_clean_exit() { # what [hint]: the service, sent SIGTERM at T0, must exit 0 within STOP_TIMEOUT_S
+  while kill -0 "$SERVICE_PID" 2>/dev/null && ((SECONDS - T0 < STOP_TIMEOUT_S)); do sleep 0.2; done
+  if kill -0 "$SERVICE_PID" 2>/dev/null; then fail "$1: still running ${STOP_TIMEOUT_S}s after SIGTERM${2:+ ($2)}"; fi
+  local status=0
+  wait "$WRAPPER_PID" 2>/dev/null || status=$?
+  SERVICE_PID=""
+  WRAPPER_PID=""
+  [[ "$status" == 0 ]] || fail "$1: exit status $status after SIGTERM, expected 0"
+}
+
 start_service() {
   local logname="$1"; shift
   : >"$WORK/$logname"
@@ -289,15 +299,7 @@ sleep 0.5
 expect_status "http://127.0.0.1:$PORT/health/ready" 503
 expect_status "http://127.0.0.1:$PORT/health/live" 200
 log "during the grace period: not ready, still serving"
-while kill -0 "$SERVICE_PID" 2>/dev/null && ((SECONDS - T0 < STOP_TIMEOUT_S)); do sleep 0.2; done
-if kill -0 "$SERVICE_PID" 2>/dev/null; then
-  fail "the service was still running ${STOP_TIMEOUT_S}s after SIGTERM (PID 1 of its namespace: $((${#PID1[@]} > 0)))"
-fi
-EXIT_STATUS=0
-wait "$WRAPPER_PID" 2>/dev/null || EXIT_STATUS=$?
-SERVICE_PID=""
-WRAPPER_PID=""
-[[ "$EXIT_STATUS" == 0 ]] || fail "exit status $EXIT_STATUS after SIGTERM, expected 0"
+expect_clean_exit "production mode" "PID 1 of its namespace: $((${#PID1[@]} > 0))"
 log "exited 0, $((SECONDS - T0))s after SIGTERM (SHUTDOWN_GRACE_MS=$GRACE_MS)"
 
 # 4. Embedded mode ---------------------------------------------------------------------------------
@@ -316,13 +318,7 @@ if [[ "$RUN_EMBEDDED" == 1 ]]; then
   log "/health/ready → 200 (embedded PostgreSQL from the production dependencies)"
   kill -s TERM "$SERVICE_PID"
   T0=$SECONDS
-  while kill -0 "$SERVICE_PID" 2>/dev/null && ((SECONDS - T0 < STOP_TIMEOUT_S)); do sleep 0.2; done
-  kill -0 "$SERVICE_PID" 2>/dev/null && fail "embedded mode: still running ${STOP_TIMEOUT_S}s after SIGTERM"
-  EXIT_STATUS=0
-  wait "$WRAPPER_PID" 2>/dev/null || EXIT_STATUS=$?
-  SERVICE_PID=""
-  WRAPPER_PID=""
-  [[ "$EXIT_STATUS" == 0 ]] || fail "embedded mode: exit status $EXIT_STATUS after SIGTERM, expected 0"
+  expect_clean_exit "embedded mode"
   log "embedded mode: exited 0, $((SECONDS - T0))s after SIGTERM (embedded PostgreSQL stopped with it)"
 else
   log "embedded mode skipped"
