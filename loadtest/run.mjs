@@ -18,7 +18,7 @@ const opts = parseCli(
     rate: { type: 'number', help: 'arrivals per second (default: the scenario’s own: 50, 40, 10)' },
     duration: { type: 'number', help: 'seconds (default: the scenario’s own: 60, 300, 600)' },
     target: { type: 'string', help: 'base URL of a running service (needs ADMIN_EMAIL/ADMIN_PASSWORD); default: start one' },
-    warmup: { type: 'number', default: 3000, help: 'requests sent before measuring, on a separate data set (0: none); see lib/warmup.mjs' },
+    warmup: { type: 'number', default: 3000, min: 0, help: 'requests sent before measuring, on a separate data set (0: none); see lib/warmup.mjs' },
     'service-db': { type: 'boolean', default: false, help: 'when starting the service without DATABASE_URL, let it start its own embedded database (no SQL checks)' },
   },
   'Usage: node loadtest/run.mjs [options]   (npm run loadtest -- [options])',

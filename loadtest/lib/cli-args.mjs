@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 
 /**
  * Parses argv against a spec of { name: { type, default, help } } and prints
- * usage on --help. Numbers are declared as type 'number' and converted here.
+ * usage on --help. Numbers are declared as type 'number' and converted here; they must
+ * be above 0 unless the spec sets `min`.
  */
 export function parseCli(spec, usageTitle) {
   const options = { help: { type: 'boolean', short: 'h' } };
@@ -24,7 +25,10 @@ export function parseCli(spec, usageTitle) {
     let v = values[name] ?? def.default;
     if (def.type === 'number' && v !== undefined) {
       v = Number(v);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+      const min = def.min ?? Number.MIN_VALUE;
+      if (!Number.isFinite(v) || v < min) {
+        throw new Error(`--${name} must be a number ${min > 0 ? 'above 0' : `of at least ${min}`}`);
+      }
     }
     out[name] = v;
   }
