@@ -6,12 +6,12 @@ import { parseArgs } from 'node:util';
  * usage on --help. Numbers are declared as type 'number' and converted here; they must
  * be above 0 unless the spec sets `min`.
  */
-export function parseCli(spec, usageTitle) {
+export function parseCli(spec, usageTitle, args = process.argv.slice(2)) {
   const options = { help: { type: 'boolean', short: 'h' } };
   for (const [name, def] of Object.entries(spec)) {
     options[name] = { type: def.type === 'boolean' ? 'boolean' : 'string' };
   }
-  const { values } = parseArgs({ options, allowPositionals: false, strict: true });
+  const { values } = parseArgs({ args, options, allowPositionals: false, strict: true });
   if (values.help) {
     const lines = Object.entries(spec).map(([name, def]) => {
       const dflt = def.default === undefined ? '' : ` (default: ${def.default})`;
