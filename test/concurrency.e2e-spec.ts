@@ -1,15 +1,12 @@
 import { checkIntegrity } from './helpers/ledger-check';
-import { startTestApp, TestApp } from './helpers/test-app';
-import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
+import { TestApp } from './helpers/test-app';
+import { createAuthorization, OrgWorld, startAppWithOrg } from './helpers/world';
 
 describe('concurrency: the invariant under simultaneous unit operations', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg()));
   afterAll(() => t.close());
 
   it('40 concurrent reservations of 10 units on a 50-unit authorization: exactly 5 succeed, 35 get 409', async () => {

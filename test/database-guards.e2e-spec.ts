@@ -1,5 +1,5 @@
-import { startTestApp, TestApp } from './helpers/test-app';
-import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
+import { TestApp } from './helpers/test-app';
+import { createAuthorization, OrgWorld, startAppWithOrg } from './helpers/world';
 
 /** Defense in depth: the schema itself refuses what the service would never do. */
 describe('database guards (hand-written SQL)', () => {
@@ -9,8 +9,7 @@ describe('database guards (hand-written SQL)', () => {
   let reservationId: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    org = await createOrg(t.request, await rootToken(t.request));
+    ({ t, org } = await startAppWithOrg());
     authId = (await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 })).id;
     const res = await t.request('POST', `/api/v1/authorizations/${authId}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 20 } });
     reservationId = res.body.reservation.id;

@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { createOrg, login, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+import { login, OrgWorld, PASSWORD, rootToken, startAppWithOrg } from './helpers/world';
 
 describe('rate limits with small configured limits', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT_USER_PER_MINUTE: '20', RATE_LIMIT_ANON_PER_MINUTE: '30', RATE_LIMIT_LOGIN_PER_15_MIN: '10' });
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg({ RATE_LIMIT_USER_PER_MINUTE: '20', RATE_LIMIT_ANON_PER_MINUTE: '30', RATE_LIMIT_LOGIN_PER_15_MIN: '10' })));
   afterAll(() => t.close());
 
   it('counts per user across all routes: request 21 of a minute is 429 with Retry-After; other users are unaffected', async () => {
@@ -49,10 +46,7 @@ describe('rate limits under the defaults', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg()));
   afterAll(() => t.close());
 
   it('a client sending a full minute at 50 requests/s (3,000 requests) is never refused', async () => {
@@ -70,10 +64,7 @@ describe('deactivated users', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg()));
   afterAll(() => t.close());
 
   it("lose access at once on this instance, and cannot log in again", async () => {

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { checkIntegrity } from './helpers/ledger-check';
-import { startTestApp, TestApp } from './helpers/test-app';
-import { createAuthorization, createOrg, metrics, metricValue, OrgWorld, rootToken } from './helpers/world';
+import { TestApp } from './helpers/test-app';
+import { createAuthorization, metrics, metricValue, OrgWorld, startAppWithOrg } from './helpers/world';
 
 /**
  * Provokes a real serialization failure: an outside SERIALIZABLE transaction updates the
@@ -30,10 +30,7 @@ describe('retries on real serialization failures', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp({ RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '5' });
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg({ RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '5' })));
   afterAll(() => t.close());
 
   it('a reservation that hits 40001 is retried on a fresh unit of work and succeeds', async () => {
@@ -59,10 +56,7 @@ describe('retries exhausted', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp({ RETRY_MAX_ATTEMPTS: '1' });
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg({ RETRY_MAX_ATTEMPTS: '1' })));
   afterAll(() => t.close());
 
   it('gives 503 CONTENTION_RETRY_EXHAUSTED with Retry-After, counts a failure and writes nothing', async () => {
@@ -88,10 +82,7 @@ describe('instances take turns on an authorization (advisory locks)', () => {
   let t: TestApp;
   let org: OrgWorld;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    org = await createOrg(t.request, await rootToken(t.request));
-  });
+  beforeAll(async () => ({ t, org } = await startAppWithOrg()));
   afterAll(() => t.close());
 
   it('waits for the lock held by another instance, then sees its commit: no conflict, no retry', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign as rsaSign } from 'node:crypto';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { createOrg, login, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+import { login, OrgWorld, PASSWORD, startAppWithOrg } from './helpers/world';
 
 // SPEC §6: HS256 pinned (`alg: none` and every other algorithm refused); iss, aud and exp
 // validated; a token is only as good as its signature and its user, who must still exist and be
@@ -64,8 +64,7 @@ describe('tokens: forged, tampered and stale bearer tokens are refused with 401'
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ JWT_SECRET: SECRET });
-    org = await createOrg(t.request, await rootToken(t.request));
+    ({ t, org } = await startAppWithOrg({ JWT_SECRET: SECRET }));
     practitionerId = org.userIds.PRACTITIONER;
     realToken = org.tokens.PRACTITIONER;
   });

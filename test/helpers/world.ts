@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Request } from './http';
-import { ROOT_EMAIL, ROOT_PASSWORD } from './test-app';
+import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from './test-app';
 
 export const PASSWORD = 'test-password-123';
 export type RoleName = 'ADMIN' | 'PRACTITIONER' | 'VIEWER';
@@ -71,4 +71,10 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 
 export async function metrics(request: Request): Promise<string> {
   return (await request('GET', '/metrics')).text;
+}
+
+/** A test app on a fresh database with one organization of ADMIN, PRACTITIONER and VIEWER, logged in. */
+export async function startAppWithOrg(env: Record<string, string> = {}): Promise<{ t: TestApp; org: OrgWorld }> {
+  const t = await startTestApp(env);
+  return { t, org: await createOrg(t.request, await rootToken(t.request)) };
 }
