@@ -9,8 +9,7 @@ describe('expiry of reservations', () => {
   let org: OrgWorld;
 
   beforeAll(async () => {
-    // Two instances on one database, as deployed: same JWT secret. (Passport keeps strategies in a
-    // process-wide registry, so in one process the instances must agree on the key anyway.)
+    // Two instances on one database, as deployed: same JWT secret.
     const shared = { JWT_SECRET: 'expiry-test-secret-0123456789abcdef' };
     one = await startTestApp(shared);
     two = await startTestApp(shared, one.databaseUrl);
@@ -21,6 +20,24 @@ describe('expiry of reservations', () => {
     await one.close();
   });
 
+  /** Moves reservations' expiresAt into the past (the API only accepts future instants). */
+  const backdate = (ids: string[]) =>
+    one.sql.query(
+      `with r as (update reservations set expires_at = now() - interval '1 second' where id = any($1) returning id, expires_at)
+       update reservation_expiries e set expires_at = r.expires_at from r where e.reservation_id = r.id`,
+      [ids],
+    );
+  /** Reservations with an expiresAt that are still SCHEDULED, and the sweeper's pending rows: always the same set. */
+  const pendingExpiries = async () => {
+    const { rows } = await one.sql.query(
+      `select (select coalesce(array_agg(id order by id), '{}') from reservations where status = 'SCHEDULED' and expires_at is not null) as scheduled,
+              (select coalesce(array_agg(e.reservation_id order by e.reservation_id), '{}') from reservation_expiries e
+                 join reservations r on r.id = e.reservation_id and r.expires_at = e.expires_at) as pending,
+              (select count(*)::int from reservation_expiries) as rows`,
+    );
+    return rows[0] as { scheduled: string[]; pending: string[]; rows: number };
+  };
+
   it('two instances sweeping at once expire each due reservation exactly once', async () => {
     const auth = await createAuthorization(one.request, org.tokens.ADMIN, { totalUnits: 100 });
     const soon = new Date(Date.now() + 60_000).toISOString();
@@ -29,8 +46,7 @@ describe('expiry of reservations', () => {
     const due = await Promise.all(Array.from({ length: 12 }, () => reserve(soon)));
     const kept = await reserve();
     expect([...due, kept].every((r) => r.status === 201)).toBe(true);
-    // Move the holds into the past (the API only accepts future instants).
-    await one.sql.query(`update reservations set expires_at = now() - interval '1 second' where id = any($1)`, [due.map((r) => r.body.reservation.id)]);
+    await backdate(due.map((r) => r.body.reservation.id));
 
     const [a, b] = await Promise.all([one.app.get(ExpirySweeper).sweep(), two.app.get(ExpirySweeper).sweep()]);
     expect(a + b).toBe(12);
@@ -41,7 +57,35 @@ describe('expiry of reservations', () => {
     expect(rows).toEqual([{ type: 'EXPIRE', n: 12 }, { type: 'RESERVE', n: 13 }]);
     const statuses = await one.request('GET', `/api/v1/authorizations/${auth.id}/reservations?status=EXPIRED&limit=100`, { token: org.tokens.VIEWER });
     expect(statuses.body.items).toHaveLength(12);
-    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
+    expect(await pendingExpiries()).toEqual({ scheduled: [], pending: [], rows: 0 });
+  });
+
+  it('a reservation with expiresAt is pending expiry exactly while it is SCHEDULED', async () => {
+    const auth = await createAuthorization(one.request, org.tokens.ADMIN, { totalUnits: 100 });
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const reserve = (body: object) =>
+      one.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 5, ...body } });
+    const [released, consumed, partly, held, plain] = await Promise.all([
+      reserve({ expiresAt }), reserve({ expiresAt }), reserve({ expiresAt }), reserve({ expiresAt }), reserve({}),
+    ]);
+    expect([released, consumed, partly, held, plain].map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    const id = (r: typeof held) => r.body.reservation.id as string;
+    expect((await pendingExpiries()).rows).toBe(4);
+
+    const act = (r: typeof held, action: string, body?: object) =>
+      one.request('POST', `/api/v1/reservations/${id(r)}/${action}`, { token: org.tokens.PRACTITIONER, body });
+    expect((await act(released, 'release')).status).toBe(200);
+    expect((await act(consumed, 'consume')).status).toBe(200);
+    expect((await act(partly, 'consume', { units: 2 })).status).toBe(200);
+    expect((await act(plain, 'release')).status).toBe(200);
+
+    expect(await pendingExpiries()).toEqual({ scheduled: [id(held)], pending: [id(held)], rows: 1 });
+    expect(await one.app.get(ExpirySweeper).sweep()).toBe(0);
+    await backdate([id(held)]);
+    expect(await one.app.get(ExpirySweeper).sweep()).toBe(1);
+    expect(await pendingExpiries()).toEqual({ scheduled: [], pending: [], rows: 0 });
+    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
   });
 
   it('a reservation past expiresAt can no longer be released or consumed, even before the sweep', async () => {
@@ -50,7 +94,7 @@ describe('expiry of reservations', () => {
       token: org.tokens.PRACTITIONER,
       body: { units: 4, expiresAt: new Date(Date.now() + 60_000).toISOString() },
     });
-    await one.sql.query(`update reservations set expires_at = now() - interval '1 second' where id = $1`, [res.body.reservation.id]);
+    await backdate([res.body.reservation.id]);
     for (const action of ['release', 'consume']) {
       const r = await one.request('POST', `/api/v1/reservations/${res.body.reservation.id}/${action}`, { token: org.tokens.PRACTITIONER });
       expect(r.status).toBe(409);

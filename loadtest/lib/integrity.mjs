@@ -81,6 +81,10 @@ const SQL_CHECKS = {
      LEFT JOIN (SELECT authorization_id, sum(units) AS units FROM reservations
                  WHERE status = 'SCHEDULED' GROUP BY authorization_id) r ON r.authorization_id = a.id
      WHERE a.scheduled_units <> coalesce(r.units, 0)`,
+  pendingExpiryMismatches: `SELECT count(*)::int AS n
+     FROM (SELECT id, expires_at FROM reservations WHERE status = 'SCHEDULED' AND expires_at IS NOT NULL) r
+     FULL JOIN reservation_expiries e ON e.reservation_id = r.id
+     WHERE r.id IS NULL OR e.reservation_id IS NULL OR e.expires_at <> r.expires_at`,
 };
 
 /** Whole-table SQL checks; a check whose query fails (schema differs) is reported as skipped. */

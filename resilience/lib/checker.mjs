@@ -17,7 +17,7 @@ export const CHECKS = {
   'nothing-unexplained': 'every reservation row, status change and ledger entry was caused by a request that was not refused',
   'unknown-at-most-once': 'requests of unknown outcome (retried with their key or abandoned) applied at most once; one key, at most one reservation',
   'idempotent-replays': 'every repeat of a key got the first answer again, marked Idempotent-Replayed, equal to the stored answer',
-  'expiry-exactly-once': 'every reservation past its expiresAt left SCHEDULED; each EXPIRED one has exactly one EXPIRE entry, not before expiresAt',
+  'expiry-exactly-once': 'every reservation past its expiresAt left SCHEDULED; each EXPIRED one has exactly one EXPIRE entry, not before expiresAt; exactly the SCHEDULED ones with an expiresAt are pending expiry (reservation_expiries)',
 };
 
 const EXPECTED_REJECTIONS = {
@@ -57,7 +57,8 @@ export async function loadSnapshot(query) {
        from ledger_entries order by ledger_entries.id`,
   );
   const answers = await query(`select user_id, key, status_code::int as status, response_body as body from idempotency_keys`);
-  return { now: Number(now), authorizations, reservations, ledger, answers };
+  const pendingExpiries = await query(`select reservation_id, (extract(epoch from expires_at) * 1000)::float8 as expires_ms from reservation_expiries`);
+  return { now: Number(now), authorizations, reservations, ledger, answers, pendingExpiries };
 }
 
 /** Opens its own connection and reads a consistent snapshot. */
@@ -394,7 +395,21 @@ export function checkHistory({ records, snapshot, seedAuthorizations, expiryGrac
       fail('nothing-unexplained', `reservation ${r.id}: ${r.status} at ${new Date(r.updated_ms).toISOString()}, after its expiresAt ${new Date(r.expires_ms).toISOString()}`);
     }
   }
-  checks['expiry-exactly-once'].info = { withExpiresAt: withExpiry, expired };
+  // What the sweeper reads: one row per SCHEDULED reservation with an expiresAt, nothing else.
+  const pendingById = new Map();
+  for (const p of snapshot.pendingExpiries ?? []) pendingById.set(p.reservation_id, [...(pendingById.get(p.reservation_id) ?? []), p]);
+  for (const r of snapshot.reservations) {
+    const pending = pendingById.get(r.id) ?? [];
+    pendingById.delete(r.id);
+    const due = r.status === 'SCHEDULED' && r.expires_ms != null;
+    if (due && (pending.length !== 1 || pending[0].expires_ms !== r.expires_ms)) {
+      fail('expiry-exactly-once', `reservation ${r.id}: SCHEDULED with expiresAt, but ${pending.length} pending expiry row(s)${pending.length ? ` for ${pending.map((p) => new Date(p.expires_ms).toISOString())}` : ''}`);
+    } else if (!due && pending.length) {
+      fail('expiry-exactly-once', `reservation ${r.id}: ${r.status}${r.expires_ms == null ? ' without expiresAt' : ''}, yet still pending expiry`);
+    }
+  }
+  for (const id of pendingById.keys()) fail('expiry-exactly-once', `pending expiry row for reservation ${id}, which does not exist`);
+  checks['expiry-exactly-once'].info = { withExpiresAt: withExpiry, expired, pendingExpiries: snapshot.pendingExpiries?.length ?? 0 };
 
   const violations = Object.values(checks).reduce((s, c) => s + c.violations.length, 0);
   return {

@@ -186,6 +186,15 @@ export function selfTestCases() {
       },
     },
     {
+      name: 'pending expiry left behind for a finished reservation, and one for no reservation',
+      expect: ['expiry-exactly-once'],
+      async sql(q) {
+        const [r] = await q(`select id from reservations where status <> 'SCHEDULED' limit 1`);
+        if (!r) throw new Error('no finished reservation');
+        await q(`insert into reservation_expiries (reservation_id, expires_at) values ($1, now()), ($2, now())`, [r.id, crypto.randomUUID()]);
+      },
+    },
+    {
       name: 'stored idempotent answer missing for a 2xx',
       expect: ['acknowledged-exactly-once'],
       async sql(q, records) {

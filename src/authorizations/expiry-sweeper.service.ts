@@ -47,8 +47,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   /** One pass; returns how many reservations this instance expired. */
   async sweep(): Promise<number> {
     const due = await this.database.query<{ id: string; authorizationId: string }>(
-      `select id, authorization_id as "authorizationId" from reservations
-       where status = 'SCHEDULED' and expires_at <= now() order by expires_at limit ?`,
+      `select r.id, r.authorization_id as "authorizationId" from reservation_expiries e join reservations r on r.id = e.reservation_id
+       where e.expires_at <= now() and r.status = 'SCHEDULED' order by e.expires_at limit ?`,
       [BATCH],
     );
     // Submitted together, so that the lanes combine them into a few transactions.

@@ -40,7 +40,7 @@ describe('planBatch: several commands on one authorization, decided in arrival o
     expect(plan.outcomes[1]).toMatchObject({ ok: false, error: { code: 'RESERVATION_NOT_SCHEDULED' } });
     expect(plan.delta).toEqual({ used: 6, scheduled: -8 });
     expect(plan.ledger.map((l) => `${l.type}:${l.units}:${l.usedAfter}/${l.scheduledAfter}`)).toEqual(['CONSUME:6:6/2', 'RELEASE:2:6/0']);
-    expect(plan.finishedReservations).toEqual([{ id: 'r-1', status: 'CONSUMED', consumedUnits: 6 }]);
+    expect(plan.finishedReservations).toEqual([{ id: 'r-1', status: 'CONSUMED', consumedUnits: 6, expiring: false }]);
   });
 
   it('another organization\'s caller gets 404 and changes nothing', () => {
@@ -65,5 +65,6 @@ describe('planBatch: several commands on one authorization, decided in arrival o
     const plan = planBatch('a-1', authorization({ scheduledUnits: 8 }), new Map([[due.id, due]]), new Map(), [expire, expire], now);
     expect(plan.outcomes).toEqual([{ ok: true, value: true }, { ok: true, value: false }]);
     expect(plan.ledger.map((l) => `${l.type}:${l.units}`)).toEqual(['EXPIRE:8']);
+    expect(plan.finishedReservations).toEqual([{ id: 'r-1', status: 'EXPIRED', consumedUnits: 0, expiring: true }]);
   });
 });

@@ -31,7 +31,8 @@ export interface BatchPlan {
   /** Counter changes for the authorization row (applied as deltas). */
   delta: { used: number; scheduled: number };
   newReservations: ReservationRow[];
-  finishedReservations: { id: string; status: 'RELEASED' | 'CONSUMED' | 'EXPIRED'; consumedUnits: number }[];
+  /** `expiring`: it had an expiresAt, so its row in reservation_expiries goes with it. */
+  finishedReservations: { id: string; status: 'RELEASED' | 'CONSUMED' | 'EXPIRED'; consumedUnits: number; expiring: boolean }[];
   ledger: LedgerLine[];
   answers: { idempotency: IdempotencyContext; body: UnitOperationResponse }[];
   outcomes: Settled<CommandResult>[];
@@ -68,7 +69,7 @@ export function planBatch(
   const finish = (reservation: ReservationRow, status: 'RELEASED' | 'CONSUMED' | 'EXPIRED', consumedUnits: number) => {
     const finished = { ...reservation, status, consumedUnits, updatedAt: nowIso };
     reservations.set(reservation.id, finished);
-    plan.finishedReservations.push({ id: reservation.id, status, consumedUnits });
+    plan.finishedReservations.push({ id: reservation.id, status, consumedUnits, expiring: reservation.expiresAt !== null });
     return finished;
   };
   const respond = (reservation: ReservationRow): UnitOperationResponse => ({

@@ -178,7 +178,9 @@ export class UnitOperationsService {
   private async write(tx: Sql, plans: BatchPlan[], now: string): Promise<void> {
     const moved = plans.filter((p) => p.ledger.length > 0);
     const created = plans.flatMap((p) => p.newReservations);
+    const expiring = created.filter((r) => r.expiresAt !== null);
     const finished = plans.flatMap((p) => p.finishedReservations);
+    const unexpiring = finished.filter((f) => f.expiring);
     const ledger = plans.flatMap((p) => p.ledger);
     const answers = plans.flatMap((p) => p.answers);
     if (ledger.length === 0 && answers.length === 0) return;
@@ -203,6 +205,15 @@ export class UnitOperationsService {
         created.map((r) => r.id), created.map((r) => r.authorizationId), created.map((r) => r.organizationId), created.map((r) => r.units),
         created.map((r) => r.serviceDate), created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
       );
+    }
+    if (expiring.length) {
+      part(
+        `expiring as (insert into reservation_expiries (reservation_id, expires_at) select * from unnest(?::uuid[], ?::timestamptz[]))`,
+        expiring.map((r) => r.id), expiring.map((r) => r.expiresAt),
+      );
+    }
+    if (unexpiring.length) {
+      part(`unexpiring as (delete from reservation_expiries where reservation_id = any(?::uuid[]))`, unexpiring.map((f) => f.id));
     }
     if (finished.length) {
       part(

@@ -8,6 +8,7 @@ import { Reservation } from '../authorizations/reservation.entity';
 import { LedgerEntry } from '../authorizations/ledger-entry.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial';
+import { Migration20261128000000_reservation_expiries } from './migrations/Migration20261128000000_reservation_expiries';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -16,7 +17,10 @@ types.setTypeParser(types.builtins.INT8, (value) => Number(value));
 
 export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerEntry, IdempotencyKey];
 
-export const MIGRATIONS = [{ name: 'Migration20261127000000_initial', class: Migration20261127000000_initial }];
+export const MIGRATIONS = [
+  { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+  { name: 'Migration20261128000000_reservation_expiries', class: Migration20261128000000_reservation_expiries },
+];
 
 export function ormConfig(clientUrl: string, poolSize = 10) {
   return defineConfig({

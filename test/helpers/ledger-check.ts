@@ -5,6 +5,11 @@ export interface IntegrityReport {
   invariantViolations: number;
   /** Authorizations whose counters do not equal the sums of their ledger. */
   ledgerMismatches: number;
+  /**
+   * Reservations pending expiry and rows of reservation_expiries that do not match one to one
+   * (a SCHEDULED reservation with an expiresAt has exactly one row, with the same instant).
+   */
+  expiryMismatches: number;
 }
 
 /** SPEC §3 reconciliation, for every authorization, straight from the tables. */
@@ -26,5 +31,10 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     select count(*)::int as n from sums
     where scheduled <> scheduled_units or used <> used_units
        or (initial_from_ledger is not null and initial_from_ledger + adjusted <> total_units)`);
-  return { invariantViolations: invariant.rows[0].n, ledgerMismatches: mismatches.rows[0].n };
+  const expiries = await sql.query(`
+    select count(*)::int as n
+    from (select id, expires_at from reservations where status = 'SCHEDULED' and expires_at is not null) r
+    full join reservation_expiries e on e.reservation_id = r.id
+    where r.id is null or e.reservation_id is null or e.expires_at <> r.expires_at`);
+  return { invariantViolations: invariant.rows[0].n, ledgerMismatches: mismatches.rows[0].n, expiryMismatches: expiries.rows[0].n };
 }

@@ -89,7 +89,7 @@ describe('graceful shutdown on SIGTERM under load', () => {
     await sql.connect();
     const { rows } = await sql.query('select count(*)::int as n from reservations where authorization_id = $1', [auth.id]);
     expect(rows[0].n).toBe(answered.length);
-    expect(await checkIntegrity(sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0 });
+    expect(await checkIntegrity(sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
     await sql.end();
   });
 });
