@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * operation reads the authorizations index; releases read the newest page of the reservations
  * index), and SERIALIZABLE counts each such overlap as a conflict even between different
  * authorizations. Measured with 16 clients running the scenario 3 mix on a fresh database
- * (PostgreSQL 15): 10.8% of transactions retried before, 1.4% after.
+ * (PostgreSQL 15): 10.8% of transactions retried before, 1.5% after.
  *
  * - Pending expiries move out of the reservations table: the partial index
  *   `reservations_expiry_idx` named `status` in its predicate, which ruled out HOT for every status
