@@ -397,7 +397,7 @@ export function checkHistory({ records, snapshot, seedAuthorizations, expiryGrac
   }
   // What the sweeper reads: one row per SCHEDULED reservation with an expiresAt, nothing else.
   const pendingById = new Map();
-  for (const p of snapshot.pendingExpiries ?? []) pendingById.set(p.reservation_id, [...(pendingById.get(p.reservation_id) ?? []), p]);
+  for (const p of snapshot.pendingExpiries) pendingById.set(p.reservation_id, [...(pendingById.get(p.reservation_id) ?? []), p]);
   for (const r of snapshot.reservations) {
     const pending = pendingById.get(r.id) ?? [];
     pendingById.delete(r.id);
@@ -409,7 +409,7 @@ export function checkHistory({ records, snapshot, seedAuthorizations, expiryGrac
     }
   }
   for (const id of pendingById.keys()) fail('expiry-exactly-once', `pending expiry row for reservation ${id}, which does not exist`);
-  checks['expiry-exactly-once'].info = { withExpiresAt: withExpiry, expired, pendingExpiries: snapshot.pendingExpiries?.length ?? 0 };
+  checks['expiry-exactly-once'].info = { withExpiresAt: withExpiry, expired, pendingExpiries: snapshot.pendingExpiries.length };
 
   const violations = Object.values(checks).reduce((s, c) => s + c.violations.length, 0);
   return {
