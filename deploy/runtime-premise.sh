@@ -194,7 +194,6 @@ else
   log "unshare --pid not available: the service runs as an ordinary child process (PID 1 behaviour not checked)"
 fi
 
-# start_service <log name> <env...>: starts node dist/main.js; sets SERVICE_PID (node) and WRAPPER_PID.
 expect_clean_exit() { # what [hint]: the service, sent SIGTERM at T0, must exit 0 within STOP_TIMEOUT_S
   while kill -0 "$SERVICE_PID" 2>/dev/null && ((SECONDS - T0 < STOP_TIMEOUT_S)); do sleep 0.2; done
   if kill -0 "$SERVICE_PID" 2>/dev/null; then fail "$1: still running ${STOP_TIMEOUT_S}s after SIGTERM${2:+ ($2)}"; fi
@@ -205,6 +204,7 @@ expect_clean_exit() { # what [hint]: the service, sent SIGTERM at T0, must exit 
   [[ "$status" == 0 ]] || fail "$1: exit status $status after SIGTERM, expected 0"
 }
 
+# start_service <log name> <env...>: starts node dist/main.js; sets SERVICE_PID (node) and WRAPPER_PID.
 start_service() {
   local logname="$1"; shift
   : >"$WORK/$logname"

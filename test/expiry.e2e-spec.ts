@@ -1,5 +1,5 @@
 import { ExpirySweeper } from '../src/authorizations/expiry-sweeper.service';
-import { checkIntegrity } from './helpers/ledger-check';
+import { checkIntegrity, INTACT } from './helpers/ledger-check';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
 
@@ -50,7 +50,7 @@ describe('expiry of reservations', () => {
     expect(rows).toEqual([{ type: 'EXPIRE', n: 12 }, { type: 'RESERVE', n: 13 }]);
     const statuses = await one.request('GET', `/api/v1/authorizations/${auth.id}/reservations?status=EXPIRED&limit=100`, { token: org.tokens.VIEWER });
     expect(statuses.body.items).toHaveLength(12);
-    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
+    expect(await checkIntegrity(one.sql)).toEqual(INTACT);
     expect(await pendingExpiries()).toEqual([]);
   });
 
@@ -74,12 +74,12 @@ describe('expiry of reservations', () => {
     expect((await act(plain, 'release')).status).toBe(200);
 
     expect(await pendingExpiries()).toEqual([id(held)]);
-    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
+    expect(await checkIntegrity(one.sql)).toEqual(INTACT);
     expect(await one.app.get(ExpirySweeper).sweep()).toBe(0);
     await backdate([id(held)]);
     expect(await one.app.get(ExpirySweeper).sweep()).toBe(1);
     expect(await pendingExpiries()).toEqual([]);
-    expect(await checkIntegrity(one.sql)).toEqual({ invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 });
+    expect(await checkIntegrity(one.sql)).toEqual(INTACT);
   });
 
   it('a reservation past expiresAt can no longer be released or consumed, even before the sweep', async () => {

@@ -6,6 +6,7 @@
 // its own organizations. Nothing of it is counted in the scenarios' figures; the report says what
 // it sent and got.
 import { performance } from 'node:perf_hooks';
+import { mapLimit } from './api.mjs';
 import { newRunTag, seedSpecDataset } from './seed.mjs';
 import { createDriver, SCENARIOS } from './scenarios.mjs';
 import { outcomeKey } from './open-loop.mjs';
@@ -18,17 +19,12 @@ export async function warmUp({ api, adminToken, requests, log = console.error })
   const dataset = await seedSpecDataset(api, adminToken, { tag: newRunTag(), practitionersPerOrg: 1, label: 'warm-up' });
   const drivers = [createDriver(SCENARIOS[1], dataset, api), createDriver(SCENARIOS[3], dataset, api)];
   const outcomes = {};
-  let next = 0;
   const started = performance.now();
-  const client = async () => {
-    while (next < requests) {
-      const i = next++;
-      const res = await drivers[i % drivers.length].act(i).catch((err) => ({ status: 0, error: err.message }));
-      const key = outcomeKey(res);
-      outcomes[key] = (outcomes[key] ?? 0) + 1;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  await mapLimit(Array.from({ length: requests }, (_, i) => i), CONCURRENCY, async (i) => {
+    const res = await drivers[i % drivers.length].act(i).catch((err) => ({ status: 0, error: err.message }));
+    const key = outcomeKey(res);
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+  });
   const seconds = Math.round((performance.now() - started) / 10) / 100;
   log(`warm-up: ${requests} requests in ${seconds} s  ${JSON.stringify(outcomes)}`);
   return { requests, seconds, concurrency: CONCURRENCY, outcomes };

@@ -12,6 +12,9 @@ export interface IntegrityReport {
   expiryMismatches: number;
 }
 
+/** What checkIntegrity reports for a consistent database. */
+export const INTACT: IntegrityReport = { invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 };
+
 /** SPEC §3 reconciliation, for every authorization, straight from the tables. */
 export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
   const invariant = await sql.query(
