@@ -17,14 +17,16 @@ export function answer(status, headers, text) {
   return { status, body, code, headers };
 }
 
+const failure = (err) => ({ status: 0, error: err.message, errorCode: err.code ?? 'ERROR' });
+
 export function createHttpClient(baseUrl, { maxSockets = 1024, timeoutMs = 60000 } = {}) {
   const base = new URL(baseUrl);
   const transport = base.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
 
   /**
-   * Resolves (never rejects) to { status, body, code, headers, error }.
-   * status 0 means no HTTP response (network error or timeout).
+   * Resolves (never rejects) to { status, body, code, headers }, or { status: 0, error, errorCode }
+   * when there is no HTTP response (network error or timeout).
    */
   function request(method, path, { token, body, headers = {} } = {}) {
     return new Promise((resolve) => {
@@ -41,11 +43,11 @@ export function createHttpClient(baseUrl, { maxSockets = 1024, timeoutMs = 60000
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
           res.on('end', () => resolve(answer(res.statusCode, res.headers, Buffer.concat(chunks).toString('utf8'))));
-          res.on('error', (err) => resolve({ status: 0, error: err.message }));
+          res.on('error', (err) => resolve(failure(err)));
         },
       );
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-      req.on('error', (err) => resolve({ status: 0, error: err.message }));
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), { code: 'TIMEOUT' })));
+      req.on('error', (err) => resolve(failure(err)));
       if (payload) req.write(payload);
       req.end();
     });

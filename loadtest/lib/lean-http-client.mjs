@@ -52,30 +52,52 @@ export function parseResponse(buf, method) {
   return { status, headers, body: buf.subarray(start, total), rest: buf.subarray(total) };
 }
 
-/** Idle sockets older than this are not reused: the server closes them after its keep-alive timeout (5 s by default). */
-const MAX_IDLE_MS = 2000;
+/**
+ * Idle sockets older than `maxIdleMs` are not reused (default 2 s: the service's keep-alive timeout
+ * was Node's 5 s). The soak mode sets it like a load balancer's idle timeout (60 s), so a server that
+ * drops idle sockets sooner shows up as transport errors instead of being worked around here.
+ */
+const DEFAULT_MAX_IDLE_MS = 2000;
 
-export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
+/**
+ * `errorCode` of an answer without an HTTP response: the socket error's code (ECONNRESET, EPIPE,
+ * ECONNREFUSED…), or one of these for what the client itself detected.
+ */
+export const CLOSED_BEFORE_RESPONSE = 'CLOSED_BEFORE_RESPONSE';
+export const TIMEOUT = 'TIMEOUT';
+export const BAD_RESPONSE = 'BAD_RESPONSE';
+
+export function createLeanHttpClient(baseUrl, { timeoutMs = 60000, maxIdleMs = DEFAULT_MAX_IDLE_MS } = {}) {
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:') return createHttpClient(baseUrl, { timeoutMs });
   const port = Number(base.port || 80);
   const hostHeader = base.host;
   const idle = [];
   const open = new Set();
+  const stats = { connections: 0, requests: 0, onReusedSocket: 0 };
+  const dropIdle = (socket) => {
+    const i = idle.indexOf(socket);
+    if (i >= 0) idle.splice(i, 1);
+  };
 
   function connect() {
     const socket = net.connect({ host: base.hostname, port, noDelay: true });
+    stats.connections++;
     open.add(socket);
+    socket.on('end', () => dropIdle(socket)); // the server closed its side: never reuse it
     socket.on('close', () => {
       open.delete(socket);
-      const i = idle.indexOf(socket);
-      if (i >= 0) idle.splice(i, 1);
+      dropIdle(socket);
     });
     socket.on('error', () => {}); // reported through the request that owns the socket
     return socket;
   }
 
-  /** Resolves (never rejects) to { status, body, code, headers, error }; status 0: no HTTP response. */
+  /**
+   * Resolves (never rejects) to { status, body, code, headers } or, without an HTTP response,
+   * { status: 0, error, errorCode, reusedSocket, idleMs }. A request is sent once: a failure on a
+   * reused keep-alive socket is answered as such, never retried on a new one.
+   */
   function request(method, path, { token, body, headers = {} } = {}) {
     return new Promise((resolve) => {
       const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
@@ -85,11 +107,15 @@ export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
       for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
       head += '\r\n';
       let socket = idle.pop();
-      while (socket && Date.now() - socket.idleSince > MAX_IDLE_MS) {
+      while (socket && Date.now() - socket.idleSince > maxIdleMs) {
         socket.destroy();
         socket = idle.pop();
       }
+      const reusedSocket = Boolean(socket);
+      const idleMs = reusedSocket ? Date.now() - socket.idleSince : null;
       socket ??= connect();
+      stats.requests++;
+      if (reusedSocket) stats.onReusedSocket++;
       let buf = Buffer.alloc(0);
       let settled = false;
       const finish = (result, reusable) => {
@@ -108,21 +134,22 @@ export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
         }
         resolve(result);
       };
+      const fail = (errorCode, error) => finish({ status: 0, error, errorCode, reusedSocket, idleMs }, false);
       const onData = (chunk) => {
         buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
         let parsed;
         try {
           parsed = parseResponse(buf, method);
         } catch (err) {
-          return finish({ status: 0, error: err.message }, false);
+          return fail(BAD_RESPONSE, err.message);
         }
         if (!parsed) return;
         const keep = parsed.rest.length === 0 && !/\bclose\b/i.test(parsed.headers.connection ?? '');
         finish(answer(parsed.status, parsed.headers, parsed.body.toString('utf8')), keep);
       };
-      const onClose = () => finish({ status: 0, error: 'connection closed before a complete response' }, false);
-      const onError = (err) => finish({ status: 0, error: err.message }, false);
-      const onTimeout = () => finish({ status: 0, error: `timeout after ${timeoutMs} ms` }, false);
+      const onClose = () => fail(CLOSED_BEFORE_RESPONSE, 'connection closed before a complete response');
+      const onError = (err) => fail(err.code ?? 'ERROR', err.message);
+      const onTimeout = () => fail(TIMEOUT, `timeout after ${timeoutMs} ms`);
       socket.on('data', onData);
       socket.once('close', onClose);
       socket.once('error', onError);
@@ -135,6 +162,8 @@ export function createLeanHttpClient(baseUrl, { timeoutMs = 60000 } = {}) {
   return {
     request,
     baseUrl: base.origin,
+    /** Connections opened, requests sent, and how many of them went out on a reused socket. */
+    stats: () => ({ ...stats }),
     close: () => {
       for (const socket of open) socket.destroy();
     },

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { once } from 'node:events';
 import { createLeanHttpClient, parseResponse } from '../lib/lean-http-client.mjs';
 
@@ -82,8 +83,8 @@ test('a connection closed mid-response, a timeout and a refused connection answe
       }
     },
     async (client) => {
-      assert.deepEqual(await client.request('GET', '/cut'), { status: 0, error: 'connection closed before a complete response' });
-      assert.deepEqual(await client.request('GET', '/slow'), { status: 0, error: 'timeout after 300 ms' });
+      assert.deepEqual(await client.request('GET', '/cut'), { status: 0, error: 'connection closed before a complete response', errorCode: 'CLOSED_BEFORE_RESPONSE', reusedSocket: false, idleMs: null });
+      assert.deepEqual(await client.request('GET', '/slow'), { status: 0, error: 'timeout after 300 ms', errorCode: 'TIMEOUT', reusedSocket: false, idleMs: null });
       const after = await client.request('GET', '/');
       assert.equal(after.status, 200, 'a fresh connection replaces the failed ones');
       assert.equal(after.body, 'ok');
@@ -97,5 +98,57 @@ test('a connection closed mid-response, a timeout and a refused connection answe
   await once(server, 'close');
   const res = await createLeanHttpClient(`http://127.0.0.1:${port}`).request('GET', '/');
   assert.equal(res.status, 0);
-  assert.match(res.error, /ECONNREFUSED/);
+  assert.equal(res.errorCode, 'ECONNREFUSED');
+  assert.equal(res.reusedSocket, false);
+});
+
+// The soak's failure mode: the server drops a kept-alive socket just as the client sends the next
+// request on it. Here the server resets the connection as soon as the second request arrives.
+test('a reset on a reused keep-alive socket is answered as a transport error, not retried', async () => {
+  const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    const connection = ++connections;
+    let requests = 0;
+    socket.on('data', () => {
+      requests++;
+      if (connection === 1 && requests === 2) socket.resetAndDestroy();
+      else socket.write(OK);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = createLeanHttpClient(`http://127.0.0.1:${server.address().port}`, { timeoutMs: 2000 });
+  try {
+    assert.equal((await client.request('GET', '/first')).status, 200);
+    const failed = await client.request('POST', '/second', { body: { units: 5 } });
+    assert.equal(failed.status, 0);
+    assert.equal(failed.errorCode, 'ECONNRESET');
+    assert.equal(failed.reusedSocket, true);
+    assert.equal(typeof failed.idleMs, 'number');
+    assert.equal(connections, 1, 'the failed request was not sent again on a new connection');
+    assert.deepEqual(client.stats(), { connections: 1, requests: 2, onReusedSocket: 1 });
+    assert.equal((await client.request('GET', '/third')).status, 200, 'the next request opens a new connection');
+    assert.deepEqual(client.stats(), { connections: 2, requests: 3, onReusedSocket: 1 });
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+test('an idle socket older than maxIdleMs is closed, not reused (a negative limit: never reuse)', async () => {
+  for (const [maxIdleMs, connections] of [[60000, 1], [-1, 3]]) {
+    const server = http.createServer((req, res) => res.end('ok'));
+    let opened = 0;
+    server.on('connection', () => opened++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = createLeanHttpClient(`http://127.0.0.1:${server.address().port}`, { maxIdleMs });
+    for (let i = 0; i < 3; i++) assert.equal((await client.request('GET', '/')).status, 200);
+    assert.deepEqual(client.stats(), { connections, requests: 3, onReusedSocket: 3 - connections });
+    assert.equal(opened, connections);
+    client.close();
+    server.close();
+    server.closeAllConnections();
+  }
 });
