@@ -2,10 +2,10 @@
 import { OLD_SYSTEM } from './old-system.mjs';
 import { countStatuses, pct } from './verdict.mjs';
 
-const mark = (c) => (c.pass ? (c.gating ? 'PASS' : 'MET') : c.gating ? 'FAIL' : 'MISSED');
+export const mark = (c) => (c.pass ? (c.gating ? 'PASS' : 'MET') : c.gating ? 'FAIL' : 'MISSED');
 const share = (n, total) => (total ? `${((n / total) * 100).toFixed(1)}%` : '—');
 
-function latencyTable(run) {
+export function latencyTable(run) {
   const cols = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'];
   return {
     table: {
@@ -18,7 +18,7 @@ function latencyTable(run) {
   };
 }
 
-function statusTable(run) {
+export function statusTable(run) {
   const rows = [];
   for (const [op, outcomes] of Object.entries(run.byOp)) {
     for (const [key, n] of Object.entries(outcomes).sort((a, b) => b[1] - a[1])) rows.push([op, key, n, share(n, run.completed)]);
@@ -26,7 +26,7 @@ function statusTable(run) {
   return { table: { head: ['operation', 'HTTP status / code', 'count', 'share'], rows } };
 }
 
-function metricsBlocks(m) {
+export function metricsBlocks(m) {
   if (!m.present) return [{ p: '**unit_transactions_total is missing from /metrics**: transactions, retries and failures could not be measured.' }];
   const rows = Object.entries(m.byOperation).filter(([, x]) => x.transactions || x.retries || x.failures).map(([op, x]) => [
     op,
@@ -45,7 +45,7 @@ function metricsBlocks(m) {
   ];
 }
 
-function integrityBlocks(integrity, sql) {
+export function integrityBlocks(integrity, sql) {
   const rows = [
     ['authorizations checked / ledger entries read', `${integrity.authorizationsChecked} / ${integrity.ledgerEntriesRead}`],
     ['rows with used + scheduled > total (must be 0)', integrity.overbooked],
@@ -65,7 +65,7 @@ function integrityBlocks(integrity, sql) {
   return blocks;
 }
 
-function expectationRows(e) {
+export function expectationRows(e) {
   if (e.expectedReserveOk !== undefined) {
     return [
       ['reservations requested', e.reservesSent],

@@ -136,3 +136,13 @@ export function startMetricsSampler(api, intervalSec = 1) {
     return points;
   };
 }
+
+/**
+ * The service's memory from prom-client's default process metrics: resident set size
+ * (`process_resident_memory_bytes`) and V8 heap in use (`nodejs_heap_size_used_bytes`); null when absent.
+ */
+export function memoryFromMetrics(text) {
+  const samples = parsePrometheus(text);
+  const value = (name) => samples.find((s) => s.name === name)?.value ?? null;
+  return { rssBytes: value('process_resident_memory_bytes'), heapUsedBytes: value('nodejs_heap_size_used_bytes') };
+}

@@ -31,8 +31,10 @@ export function outcomeKey(res) {
 /**
  * act(i) -> Promise<{ op, status, code?, error? }>; isError(res) tells the
  * progress line and timeline what counts as an error for this scenario.
+ * onResponse(res, { dueSec, latencyMs, sendLagMs }), if given, sees every answer (dueSec: seconds
+ * from the start to the request's due time).
  */
-export async function runOpenLoop({ label, rate, durationSec, act, isError, onSecond }) {
+export async function runOpenLoop({ label, rate, durationSec, act, isError, onSecond, onResponse }) {
   const planned = Math.max(1, Math.round(rate * durationSec));
   const intervalMs = 1000 / rate;
   const hist = newHistogram();
@@ -75,6 +77,7 @@ export async function runOpenLoop({ label, rate, durationSec, act, isError, onSe
       lastCompletion = end;
       completed++;
       const latencyMs = end - dueAt;
+      onResponse?.(res, { dueSec: (dueAt - start) / 1000, latencyMs, sendLagMs: sentAt - dueAt });
       recordMs(hist, latencyMs);
       recordMs(serviceHist, end - sentAt);
       const key = outcomeKey(res);

@@ -87,3 +87,17 @@ export async function seedSpecDataset(api, adminToken, { tag, practitionersPerOr
   const authorizations = await createAuthorizations(api, adminToken, specs, tag);
   return { orgs, authorizations, tokens };
 }
+
+/**
+ * Soak data set: `organizations` organizations (Org1, Org2, …) with `practitionersPerOrg`
+ * practitioners each, and `authorizations` authorizations of `totalUnits` units round-robin over them.
+ */
+export async function seedSoakDataset(api, adminToken, { tag, organizations, practitionersPerOrg, authorizations, totalUnits }) {
+  const tokens = new TokenPool(api);
+  const shorts = Array.from({ length: organizations }, (_, i) => `Org${i + 1}`);
+  const orgs = await mapLimit(shorts, 2, (short) =>
+    createOrgWithPractitioners(api, adminToken, tokens, { name: `${short} (loadtest soak ${tag})`, short, count: practitionersPerOrg, tag }),
+  );
+  const specs = Array.from({ length: authorizations }, (_, i) => ({ org: orgs[i % organizations], totalUnits, pool: String(totalUnits) }));
+  return { orgs, authorizations: await createAuthorizations(api, adminToken, specs, tag), tokens };
+}

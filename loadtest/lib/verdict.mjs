@@ -8,7 +8,30 @@ export function countStatuses(outcomes, pred) {
     .reduce((a, [, n]) => a + n, 0);
 }
 
-const crit = (name, value, limit, pass, gating = true) => ({ name, value, limit, pass: Boolean(pass), gating });
+export const crit = (name, value, limit, pass, gating = true) => ({ name, value, limit, pass: Boolean(pass), gating });
+
+/** Integrity through the API and, when it ran, in SQL over the whole tables: every count must be 0. */
+export function integrityCriteria(integrity, sql) {
+  const c = [
+    crit('Integrity (API): rows with used + scheduled > total', integrity.overbooked, '= 0', integrity.overbooked === 0),
+    crit('Integrity (API): negative counters', integrity.negative, '= 0', integrity.negative === 0),
+    crit('Integrity (API): ledger-vs-counter mismatches', integrity.ledgerMismatches, '= 0', integrity.ledgerMismatches === 0),
+    crit('Integrity (API): service counters vs the harness’s own bookkeeping', integrity.clientMismatches, '= 0', integrity.clientMismatches === 0),
+  ];
+  if (sql?.available) {
+    for (const [name, r] of Object.entries(sql.checks)) {
+      if ('value' in r) c.push(crit(`Integrity (SQL, whole table): ${name}`, r.value, '= 0', r.value === 0));
+    }
+  }
+  return c;
+}
+
+/** Exhausted retries / transactions under 1%; missing metrics fail. */
+export function failureRateCriterion(metrics) {
+  const name = 'Transaction failure rate (exhausted retries / transactions)';
+  if (!metrics.present) return crit(name, 'unit_transactions_total missing from /metrics', '< 1%', false);
+  return crit(name, pct(metrics.failureRate), '< 1%', metrics.failureRate < 0.01);
+}
 
 export function evaluateScenario(scenario, run, expectations, metrics, integrity, sql) {
   const c = [];
@@ -16,20 +39,7 @@ export function evaluateScenario(scenario, run, expectations, metrics, integrity
   c.push(crit('No 401/403/429/5xx/network errors for legitimate traffic', refused, '= 0', refused === 0));
   c.push(crit('Every response is an expected business outcome', run.errors, '= 0', run.errors === 0));
   c.push(crit('Load delivered as offered (send rate ≥ 99% of --rate)', run.achievedSendRate, `≥ ${(run.offeredRate * 0.99).toFixed(2)}/s`, run.achievedSendRate >= run.offeredRate * 0.99));
-  c.push(crit('Integrity (API): rows with used + scheduled > total', integrity.overbooked, '= 0', integrity.overbooked === 0));
-  c.push(crit('Integrity (API): negative counters', integrity.negative, '= 0', integrity.negative === 0));
-  c.push(crit('Integrity (API): ledger-vs-counter mismatches', integrity.ledgerMismatches, '= 0', integrity.ledgerMismatches === 0));
-  c.push(crit('Integrity (API): service counters vs the harness’s own bookkeeping', integrity.clientMismatches, '= 0', integrity.clientMismatches === 0));
-  if (sql?.available) {
-    for (const [name, r] of Object.entries(sql.checks)) {
-      if ('value' in r) c.push(crit(`Integrity (SQL, whole table): ${name}`, r.value, '= 0', r.value === 0));
-    }
-  }
-  if (metrics.present) {
-    c.push(crit('Transaction failure rate (exhausted retries / transactions)', pct(metrics.failureRate), '< 1%', metrics.failureRate < 0.01));
-  } else {
-    c.push(crit('Transaction failure rate (exhausted retries / transactions)', 'unit_transactions_total missing from /metrics', '< 1%', false));
-  }
+  c.push(...integrityCriteria(integrity, sql), failureRateCriterion(metrics));
   if (expectations.expectedReserveOk !== undefined) {
     c.push(crit('Successful reservations = expected from capacity', `${expectations.reserveOk} of ${expectations.expectedReserveOk} expected`, `= ${expectations.expectedReserveOk}`, expectations.reserveOk === expectations.expectedReserveOk));
     c.push(crit('Every other request is 409 INSUFFICIENT_UNITS', `${expectations.reserveInsufficient} of ${expectations.expectedInsufficient}`, `= ${expectations.expectedInsufficient}`, expectations.reserveInsufficient === expectations.expectedInsufficient));
