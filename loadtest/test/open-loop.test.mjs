@@ -53,3 +53,17 @@ test('failed acts count as network errors and as errors', async () => {
   assert.deepEqual(result.outcomes, { '503 CONTENTION_RETRY_EXHAUSTED': 5, 'network error': 5 });
   assert.equal(result.errors, 10);
 });
+
+test('onResponse sees every answer with its due second, latency and send lag', async () => {
+  const seen = [];
+  const result = await runOpenLoop({
+    label: 'test',
+    rate: 100,
+    durationSec: 0.05,
+    isError: () => false,
+    act: async (i) => ({ op: 'reserve', status: 201, i }),
+    onResponse: (res, t) => seen.push([res.i, Math.round(t.dueSec * 1000), t.latencyMs >= 0, t.sendLagMs >= 0]),
+  });
+  assert.equal(result.completed, 5);
+  assert.deepEqual(seen.sort((a, b) => a[0] - b[0]), [0, 1, 2, 3, 4].map((i) => [i, i * 10, true, true]));
+});
