@@ -7,7 +7,16 @@ import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 import { UnauthorizedError } from '../shared/errors/api-error';
 import { MetricsService } from './metrics.service';
 
-const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/**
+ * Whether an Authorization header is `Bearer <token>`, in constant time. Node hands header values
+ * over as latin1 (one character per byte), so `latin1` gives back the bytes as sent, compared with
+ * the token's UTF-8 bytes. Byte lengths are compared first: timingSafeEqual throws on unequal ones.
+ */
+function isBearer(header: string, token: string): boolean {
+  const given = Buffer.from(header, 'latin1');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 
 @ApiExcludeController()
 @Controller('metrics')
@@ -23,7 +32,7 @@ export class MetricsController {
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   scrape(@Headers('authorization') authorization?: string): Promise<string> {
     const token = this.config.metricsToken;
-    if (token && !sameText(authorization ?? '', `Bearer ${token}`)) throw new UnauthorizedError('Bearer METRICS_TOKEN required');
+    if (token && !isBearer(authorization ?? '', token)) throw new UnauthorizedError('Bearer METRICS_TOKEN required');
     return this.metrics.registry.metrics();
   }
 }
