@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
@@ -51,11 +52,14 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
   return { ...config, databaseUrl };
 }
 
-/** Starts the real application (same factory as main.ts) on a fresh database and a free port. */
-export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestApp> {
+/**
+ * Starts the real application (same factory as main.ts) on a fresh database and a free port.
+ * Log lines go to `logDestination` when given (with LOG_LEVEL in `env`), else to stdout.
+ */
+export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string, logDestination?: DestinationStream): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabase());
   const config = testConfig(url, env);
-  const app = await createApp(config);
+  const app = await createApp(config, logDestination);
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const sql = new Client({ connectionString: url });
