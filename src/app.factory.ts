@@ -11,6 +11,7 @@ import { createJsonLogger, NestJsonLogger } from './logging/json-logger';
 import { requestLogMiddleware } from './logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
+import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { checkBodyBytes } from './shared/http/json-guard';
 import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
@@ -53,7 +54,7 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup('api/docs', app, documentRateLimits(document, '/api/v1/'), { jsonDocumentUrl: 'api/docs-json' });
 
   const applied = await app.get(DatabaseState).migrate();
   if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);

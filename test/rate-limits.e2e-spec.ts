@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { HttpResult } from './helpers/http';
+import { uniqueEmail } from './helpers/routes';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { login, OrgWorld, PASSWORD, rootToken, startAppWithOrg } from './helpers/world';
 
@@ -39,6 +41,132 @@ describe('rate limits with small configured limits', () => {
   it('never limits probes and metrics', async () => {
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => t.request('GET', ['/health/live', '/health/ready', '/metrics'][i % 3])));
     expect(results.map((r) => r.status)).toEqual(Array(60).fill(200));
+  });
+});
+
+/** The RateLimit field, item by item: `"user";r=19;t=60` → { policy: 'user', r: 19, t: 60 }. Anything else fails the test. */
+function rateLimitItems(res: HttpResult): { policy: string; r: number; t: number }[] {
+  const field = res.headers.get('ratelimit');
+  if (field === null) throw new Error(`no RateLimit header on ${res.status} ${res.text}`);
+  return field.split(', ').map((item) => {
+    const match = /^"(\w+)";r=(\d+);t=(\d+)$/.exec(item);
+    if (!match) throw new Error(`malformed RateLimit item: ${item}`);
+    return { policy: match[1], r: Number(match[2]), t: Number(match[3]) };
+  });
+}
+const remaining = (res: HttpResult) => rateLimitItems(res).map(({ policy, r }) => `${policy} ${r}`);
+const noRateLimitHeaders = (res: HttpResult) => [...res.headers.keys()].filter((name) => /ratelimit|retry-after/i.test(name));
+
+describe('rate-limit headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-Policy and RateLimit', () => {
+  let t: TestApp;
+  let org: OrgWorld;
+  // TRUST_PROXY so that X-Forwarded-For gives each test client an address of its own.
+  beforeAll(async () => ({ t, org } = await startAppWithOrg({ RATE_LIMIT_USER_PER_MINUTE: '20', RATE_LIMIT_ANON_PER_MINUTE: '30', RATE_LIMIT_LOGIN_PER_15_MIN: '5', TRUST_PROXY: '1' })));
+  afterAll(() => t.close());
+
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  async function newUserToken(): Promise<string> {
+    const email = uniqueEmail('headers');
+    expect((await t.request('POST', '/api/v1/users', { token: org.tokens.ADMIN, body: { email, password: PASSWORD, role: 'VIEWER' } })).status).toBe(201);
+    return login(t.request, email, PASSWORD);
+  }
+
+  it("per user: every answer states the limit and what is left, one less per request on any route; the 21st is 429 with nothing left until Retry-After", async () => {
+    const token = await newUserToken();
+    const paths = ['/api/v1/auth/me', '/api/v1/authorizations'];
+    let previousReset = 60;
+    for (let i = 1; i <= 20; i++) {
+      const res = await t.request('GET', paths[i % 2], { token });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-policy')).toBe('"user";q=20;w=60');
+      const [item, ...others] = rateLimitItems(res);
+      expect({ others, policy: item.policy, r: item.r }).toEqual({ others: [], policy: 'user', r: 20 - i });
+      expect(item.t).toBeGreaterThanOrEqual(1);
+      expect(item.t).toBeLessThanOrEqual(previousReset);
+      previousReset = item.t;
+    }
+    const refused = await t.request('GET', '/api/v1/auth/me', { token });
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"user";q=20;w=60');
+    expect(refused.headers.get('ratelimit')).toBe(`"user";r=0;t=${retryAfter}`);
+    // The library's own X-RateLimit-*-<name> and Retry-After-<name> headers are not sent.
+    expect(noRateLimitHeaders(refused).sort()).toEqual(['ratelimit', 'ratelimit-policy', 'retry-after']);
+  });
+
+  it('per IP without a valid token: each address has its own budget, and a valid token counts against the user instead', async () => {
+    const me = (ip: string, token?: string) => t.request('GET', '/api/v1/auth/me', { headers: from(ip), token });
+    const a = '198.51.100.1';
+    const b = '198.51.100.2';
+    const answers = [await me(a), await me(a), await me(b), await me(a, 'not-a-token'), await me(b)];
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=30;w=60'));
+    expect(answers.map(remaining)).toEqual([['anon 29'], ['anon 28'], ['anon 29'], ['anon 27'], ['anon 28']]);
+    for (const answer of answers) expect(rateLimitItems(answer)[0].t).toBeGreaterThanOrEqual(1);
+    const user = await me(a, await newUserToken());
+    expect(user.status).toBe(200);
+    expect(remaining(user)).toEqual(['user 19']);
+    expect(remaining(await me(a))).toEqual(['anon 26']);
+  });
+
+  it('logins: counted per IP and per email, both reported; two emails have independent budgets; the 6th of one email is 429 with login r=0', async () => {
+    const ip = '198.51.100.3';
+    const email = uniqueEmail('login-headers');
+    expect((await t.request('POST', '/api/v1/users', { token: org.tokens.ADMIN, body: { email, password: PASSWORD, role: 'VIEWER' } })).status).toBe(201);
+    const other = uniqueEmail('nobody');
+    const attempt = (who: string, password = 'wrong-password-x') => t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: who, password } });
+    const answers = [await attempt(email), await attempt(other), await attempt(email), await attempt(email.toUpperCase(), PASSWORD), await attempt(other)];
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 200, 401]);
+    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=30;w=60, "login";q=5;w=900'));
+    expect(answers.map(remaining)).toEqual([
+      ['anon 29', 'login 4'],
+      ['anon 28', 'login 4'],
+      ['anon 27', 'login 3'],
+      ['anon 26', 'login 2'],
+      ['anon 25', 'login 3'],
+    ]);
+    for (const answer of answers) {
+      const [anon, login] = rateLimitItems(answer);
+      expect([anon.t >= 1 && anon.t <= 60, login.t >= 1 && login.t <= 900]).toEqual([true, true]);
+    }
+    expect(remaining(await attempt(email))).toEqual(['anon 24', 'login 1']);
+    expect(remaining(await attempt(email))).toEqual(['anon 23', 'login 0']);
+    const refused = await attempt(email, PASSWORD);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    const [anon, login] = rateLimitItems(refused);
+    expect([anon.policy, anon.r, login]).toEqual(['anon', 22, { policy: 'login', r: 0, t: retryAfter }]);
+    expect(remaining(await attempt(other))).toEqual(['anon 21', 'login 2']);
+  });
+
+  it('probes and metrics are not limited and carry no rate-limit headers', async () => {
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      const res = await t.request('GET', path, { headers: from('198.51.100.4') });
+      expect({ path, status: res.status, headers: noRateLimitHeaders(res) }).toEqual({ path, status: 200, headers: [] });
+    }
+  });
+
+  it('the OpenAPI document declares RateLimit-Policy and RateLimit on every response of every /api/v1 operation, and a 429 with Retry-After; none on the probes', async () => {
+    const document = (await t.request('GET', '/api/docs-json')).body;
+    expect(Object.keys(document.components.headers).sort()).toEqual(['RateLimit', 'RateLimit-Policy']);
+    const rateLimitRefs = { 'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' }, RateLimit: { $ref: '#/components/headers/RateLimit' } };
+    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item as object).map(([method, operation]) => ({ path, method, operation })));
+    const limited = operations.filter((o) => o.path.startsWith('/api/v1/'));
+    expect(limited.length).toBeGreaterThanOrEqual(18);
+    for (const { path, method, operation } of limited) {
+      const responses = Object.entries(operation.responses as Record<string, { headers?: Record<string, unknown> }>);
+      for (const [status, response] of responses) expect({ path, method, status, headers: response.headers }).toEqual({ path, method, status, headers: expect.objectContaining(rateLimitRefs) });
+      expect({ path, method, headers: Object.keys(operation.responses['429'].headers) }).toEqual({ path, method, headers: ['Retry-After', 'RateLimit-Policy', 'RateLimit'] });
+    }
+    const probes = operations.filter((o) => !o.path.startsWith('/api/v1/'));
+    expect(probes.map((o) => o.path).sort()).toEqual(['/health/live', '/health/ready']);
+    for (const { operation } of probes) expect(JSON.stringify(operation)).not.toMatch(/RateLimit|"429"/);
   });
 });
 

@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { reportRateLimit, retryAfterSeconds } from '../rate-limit/rate-limit.headers';
 import { rateLimitKey } from '../rate-limit/rate-limit.options';
 import { RateLimitedError, UnauthorizedError } from '../shared/errors/api-error';
 import { AccessTokenVerifier } from './access-token-verifier';
@@ -27,7 +28,7 @@ export class JwtAuthGuard implements CanActivate {
       request.user = await this.tokens.authenticate(request.headers.authorization);
       return true;
     } catch (error) {
-      if (error instanceof UnauthorizedError) await this.countAnonymous(request);
+      if (error instanceof UnauthorizedError) await this.countAnonymous(request, context.switchToHttp().getResponse<Response>());
       throw error;
     }
   }
@@ -37,9 +38,11 @@ export class JwtAuthGuard implements CanActivate {
    * other (the rate-limit guard, which runs after this one, never sees it), so guessing tokens
    * is as limited as guessing passwords.
    */
-  private async countAnonymous(request: Request): Promise<void> {
+  private async countAnonymous(request: Request, response: Response): Promise<void> {
     const limit = this.config.rateLimit.anonPerMinute;
     const hits = await this.limits.increment(rateLimitKey('anon', request.ip ?? 'unknown'), 60_000, limit, 60_000, 'anon').catch(() => undefined);
-    if (hits?.isBlocked) throw new RateLimitedError(Math.ceil(hits.timeToBlockExpire));
+    if (!hits) return;
+    reportRateLimit(response, 'anon', limit, 60_000, hits);
+    if (hits.isBlocked) throw new RateLimitedError(retryAfterSeconds(hits));
   }
 }

@@ -1,23 +1,34 @@
-import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
+import { Injectable, Logger } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
+import type { Response } from 'express';
 import { RateLimitedError } from '../shared/errors/api-error';
+import { LimitAnswer, reportRateLimit, retryAfterSeconds } from './rate-limit.headers';
 
+/**
+ * The library's guard decides which limits apply to a request (skipIf, per-route options); each
+ * one is counted here, in the shape the library's README gives for a custom handleRequest: one
+ * increment, whose answer both decides and is reported in the response (RateLimit-Policy,
+ * RateLimit). Options the library's own handleRequest reads and ours does not: ignoreUserAgents
+ * and setHeaders (its X-RateLimit-*-<name> headers); rateLimitOptions() sets neither.
+ */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly warnings = new Logger('RateLimit');
 
-  /** A limit that cannot be counted (shared storage down) lets the request through: limits protect the service, they must not take it down. */
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+  protected override async handleRequest({ context, limit, ttl, throttler, blockDuration, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
+    const http = context.switchToHttp();
+    const name = throttler.name!;
+    let answer: LimitAnswer;
     try {
-      return await super.handleRequest(request);
+      const key = generateKey(context, await getTracker(http.getRequest(), context), name);
+      answer = await this.storageService.increment(key, ttl, limit, blockDuration, name);
     } catch (error) {
-      if (error instanceof RateLimitedError) throw error;
+      // A limit that cannot be counted (shared storage down) lets the request through: limits protect the service, they must not take it down.
       this.warnings.warn(`rate limit not counted: ${(error as Error).message}`);
       return true;
     }
-  }
-
-  protected override async throwThrottlingException(_: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    throw new RateLimitedError(Math.ceil(detail.timeToBlockExpire));
+    reportRateLimit(http.getResponse<Response>(), name, limit, ttl, answer);
+    if (answer.isBlocked) throw new RateLimitedError(retryAfterSeconds(answer));
+    return true;
   }
 }

@@ -18,12 +18,12 @@ const keyOf = (_: ExecutionContext, tracker: string, name: string) => rateLimitK
 
 /**
  * SPEC §6: per authenticated user, per IP for anonymous requests, and per email for logins.
- * The guard runs after authentication, so the user is known when its limit is counted.
+ * The guard runs after authentication, so the user is known when its limit is counted, and
+ * reports every limit it counted in the response (RateLimit-Policy, RateLimit).
  */
 export function rateLimitOptions(config: AppConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
   const { userPerMinute, anonPerMinute, loginPer15Min } = config.rateLimit;
   return {
-    setHeaders: false,
     storage,
     throttlers: [
       {
