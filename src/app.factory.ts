@@ -15,6 +15,8 @@ import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { checkBodyBytes } from './shared/http/json-guard';
 import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
+import { applyKeepAliveTimeout, connectionCloseWhile } from './shared/http/http-server';
+import { ShutdownState } from './health/readiness.service';
 
 /**
  * Builds the whole application on a migrated database, ready to listen. Used by main.ts and by
@@ -28,6 +30,9 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
     // Throw on a failed start instead of exiting, so the caller (main.ts, tests) decides.
     abortOnError: false,
   });
+  applyKeepAliveTimeout(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
+  const shutdown = app.get(ShutdownState);
+  app.use(connectionCloseWhile(() => shutdown.shuttingDown));
   app.useBodyParser('json', { limit: '100kb', strict: true, verify: checkBodyBytes });
   app.use(requestLogMiddleware(logger));
   app.use(inputGuardMiddleware);

@@ -27,6 +27,8 @@ export interface AppConfig {
   metricsToken?: string;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  /** How long an idle keep-alive socket is kept open; above the idle timeout of any proxy in front. */
+  httpKeepAliveTimeoutMs: number;
   /** Express 'trust proxy': false, a hop count, or addresses/subnets of the proxies in front. */
   trustProxy: boolean | number | string;
 }

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       jwtExpiresInSeconds: 900,
       retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 },
       rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10 },
+      httpKeepAliveTimeoutMs: 65_000,
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
   ])('%o is refused with a message naming %s', (env, name) => {
     const problems = problemsOf(env);

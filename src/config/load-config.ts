@@ -119,6 +119,7 @@ export function loadConfig(env: Env): AppConfig {
     metricsToken: str('METRICS_TOKEN'),
     logLevel: logLevel ?? 'log',
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
     trustProxy,
   };
   if (problems.length) throw new ConfigError(problems);
