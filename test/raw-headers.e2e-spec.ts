@@ -15,7 +15,7 @@
 import fc from 'fast-check';
 import { expectApiErrorBody, fingerprint, fuzzParams, rawHttp, RawResult, reportedFields } from './helpers/hostile';
 import { unique, uniqueEmail } from './helpers/routes';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
 
 const METRICS_TOKEN = 'abcdefgh';
@@ -68,7 +68,7 @@ const newAuthorization = () => ({
 });
 
 const ROUTES: Route[] = [
-  { name: 'POST /api/v1/auth/login', method: 'POST', success: 200, call: async () => ({ path: '/api/v1/auth/login', body: { email: 'root@test.local', password: 'root-password-123' } }) },
+  { name: 'POST /api/v1/auth/login', method: 'POST', success: 200, call: async () => ({ path: '/api/v1/auth/login', body: { email: ROOT_EMAIL, password: ROOT_PASSWORD } }) },
   { name: 'GET /api/v1/auth/me', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/auth/me') },
   { name: 'POST /api/v1/organizations', method: 'POST', success: 201, idempotent: true, token: () => root, call: async () => ({ path: '/api/v1/organizations', body: { name: unique('Org') } }) },
   { name: 'GET /api/v1/organizations', method: 'GET', success: 200, token: () => root, call: at('/api/v1/organizations') },
