@@ -7,7 +7,7 @@ const minutes = (sec) => `${Math.floor(sec / 60)}:${String(sec % 60).padStart(2,
 function intervalTable(intervals) {
   return {
     table: {
-      head: ['interval', 'requests', '2xx', '409 INSUFFICIENT_UNITS', '401/403/429', '5xx', 'transport errors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'max send lag ms', 'service RSS MB', 'heap used MB', 'load avg (1 min)'],
+      head: ['interval', 'requests', '2xx', '409 INSUFFICIENT_UNITS', '401/403/429', '5xx', 'transport errors (on a reused socket)', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'max send lag ms', 'service RSS MB', 'heap used MB', 'load avg (1 min)'],
       rows: intervals.map((x) => [
         `${minutes(x.fromSec)}–${minutes(x.toSec)}`,
         x.requests,
@@ -15,7 +15,7 @@ function intervalTable(intervals) {
         x.insufficient409,
         x.refused,
         x.status5xx,
-        codes(x.transportErrors),
+        x.transportErrorCount ? `${codes(x.transportErrors)} (${x.transportErrorsOnReusedSocket})` : 0,
         x.p50,
         x.p95,
         x.p99,
@@ -57,7 +57,11 @@ function charts(s) {
 function transportErrorBlocks(s) {
   const t = s.evaluation.transport;
   if (!t.total) return [{ p: 'No transport errors: every request got an HTTP response.' }];
-  const blocks = [{ p: `${t.total} request(s) got no HTTP response: ${codes(t.byCode)}. Each was sent once (the client never retries); the first ${s.transportErrors.length} in detail:` }];
+  const blocks = [
+    {
+      p: `${t.total} request(s) got no HTTP response: ${codes(t.byCode)}; ${t.onReusedSocket} of them on a reused keep-alive socket, ${t.total - t.onReusedSocket} on a new connection. Each was sent once (the client never retries). A reset on a socket idle for about the server’s keep-alive timeout is the race of issue 10; errors on new connections come with an overloaded service (accept queue, timeouts). In detail, the first ${s.transportErrors.filter((e) => e.reusedSocket).length} on reused sockets and the first ${s.transportErrors.filter((e) => !e.reusedSocket).length} on new connections:`,
+    },
+  ];
   blocks.push({
     table: {
       head: ['due at s', 'operation', 'code', 'on a reused socket', 'socket idle before, ms', 'message'],

@@ -13,7 +13,8 @@ import { createIntervals, evaluateSoak, mb, memoryTrend, SOAK_SCENARIO, soakPrac
 
 /** The SUPER_ADMIN seeds everything; its own limit is 6,000 requests/minute (SPEC §6). */
 const MAX_AUTHORIZATIONS = 5000;
-const TRANSPORT_ERROR_DETAILS = 100;
+/** Transport errors listed one by one: this many on reused sockets, and as many on new connections. */
+const TRANSPORT_ERROR_DETAILS = 50;
 
 async function scrape(api) {
   try {
@@ -49,7 +50,7 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
   };
   const memorySamples = [];
   const sampled = new Set();
-  const transportErrors = [];
+  const transportErrors = { reused: [], fresh: [] };
 
   const before = await scrape(api);
   const memoryAtStart = memoryFromMetrics(before);
@@ -68,8 +69,9 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
     },
     onResponse: (res, t) => {
       intervals.record(res, t);
-      if (!res.status && transportErrors.length < TRANSPORT_ERROR_DETAILS) {
-        transportErrors.push({ second: Math.round(t.dueSec * 1000) / 1000, op: res.op, code: res.errorCode ?? 'UNKNOWN', error: res.error, reusedSocket: res.reusedSocket ?? null, idleMs: res.idleMs ?? null });
+      const list = res.reusedSocket ? transportErrors.reused : transportErrors.fresh;
+      if (!res.status && list.length < TRANSPORT_ERROR_DETAILS) {
+        list.push({ second: Math.round(t.dueSec * 1000) / 1000, op: res.op, code: res.errorCode ?? 'UNKNOWN', error: res.error, reusedSocket: res.reusedSocket ?? null, idleMs: res.idleMs ?? null });
       }
     },
   });
@@ -100,7 +102,7 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
     tokenRefreshes: dataset.tokens.refreshes,
     run,
     intervals: perInterval,
-    transportErrors,
+    transportErrors: [...transportErrors.reused, ...transportErrors.fresh].sort((a, b) => a.second - b.second),
     memory,
     expectations,
     metrics,

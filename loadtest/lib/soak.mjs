@@ -54,13 +54,16 @@ export const mb = (bytes) => (Number.isFinite(bytes) ? Math.round(bytes / 104857
  */
 export function createIntervals(intervalSec) {
   const raw = [];
-  const at = (i) => (raw[i] ??= { requests: 0, outcomes: {}, transportErrors: {}, latencies: [], maxSendLagMs: 0, memory: null });
+  const at = (i) => (raw[i] ??= { requests: 0, outcomes: {}, transportErrors: {}, onReusedSocket: 0, latencies: [], maxSendLagMs: 0, memory: null });
   return {
     record(res, { dueSec, latencyMs, sendLagMs = 0 }) {
       const x = at(Math.floor(dueSec / intervalSec));
       x.requests++;
       add(x.outcomes, outcomeKey(res));
-      if (!res.status) add(x.transportErrors, res.errorCode ?? 'UNKNOWN');
+      if (!res.status) {
+        add(x.transportErrors, res.errorCode ?? 'UNKNOWN');
+        if (res.reusedSocket) x.onReusedSocket++;
+      }
       x.latencies.push(latencyMs);
       x.maxSendLagMs = Math.max(x.maxSendLagMs, sendLagMs);
     },
@@ -86,6 +89,7 @@ function summarizeInterval(index, intervalSec, x) {
     outcomes: x.outcomes,
     transportErrors: x.transportErrors,
     transportErrorCount,
+    transportErrorsOnReusedSocket: x.onReusedSocket,
     p50: percentileOf(x.latencies, 50),
     p95: percentileOf(x.latencies, 95),
     p99: percentileOf(x.latencies, 99),
@@ -97,11 +101,12 @@ function summarizeInterval(index, intervalSec, x) {
   };
 }
 
-/** Transport errors of all intervals by code, and their total. */
+/** Transport errors of all intervals: total, by code, and how many went out on a reused keep-alive socket. */
 export function transportErrorTotals(intervals) {
   const byCode = {};
   for (const x of intervals) for (const [code, n] of Object.entries(x.transportErrors)) add(byCode, code, n);
-  return { total: Object.values(byCode).reduce((a, b) => a + b, 0), byCode };
+  const onReusedSocket = intervals.reduce((a, x) => a + x.transportErrorsOnReusedSocket, 0);
+  return { total: Object.values(byCode).reduce((a, b) => a + b, 0), byCode, onReusedSocket };
 }
 
 /**
@@ -141,7 +146,7 @@ export function evaluateSoak({ run, intervals, memory, expectations, metrics, in
   const s5xx = countStatuses(run.outcomes, (s) => s >= 500);
   const refused = countStatuses(run.outcomes, (s) => s === 401 || s === 403 || s === 429);
   const c = [
-    crit('Transport errors (no HTTP response: reset, closed, timeout…)', transport.total ? `${transport.total} (${byCodeText(transport.byCode)})` : 0, '= 0', transport.total === 0),
+    crit('Transport errors (no HTTP response: reset, closed, timeout…)', transport.total ? `${transport.total} (${byCodeText(transport.byCode)}; ${transport.onReusedSocket} on a reused socket)` : 0, '= 0', transport.total === 0),
     crit('5xx responses', s5xx, '= 0', s5xx === 0),
     crit('401/403/429 for legitimate traffic', refused, '= 0', refused === 0),
     crit('Every response is an expected business outcome', run.errors, '= 0', run.errors === 0),

@@ -9,10 +9,10 @@ test('answers are summed up per interval of their due time; memory is the sample
   const agg = createIntervals(10);
   agg.record({ op: 'reserve', status: 201 }, { dueSec: 0, latencyMs: 4, sendLagMs: 0.5 });
   agg.record({ op: 'reserve', status: 409, code: 'INSUFFICIENT_UNITS' }, { dueSec: 9.999, latencyMs: 2, sendLagMs: 3 });
-  agg.record({ op: 'release', status: 0, errorCode: 'ECONNRESET' }, { dueSec: 5, latencyMs: 1, sendLagMs: 0 });
+  agg.record({ op: 'release', status: 0, errorCode: 'ECONNRESET', reusedSocket: true, idleMs: 5001 }, { dueSec: 5, latencyMs: 1, sendLagMs: 0 });
   agg.record({ op: 'consume', status: 503, code: 'CONTENTION_RETRY_EXHAUSTED' }, { dueSec: 5, latencyMs: 3, sendLagMs: 0 });
   agg.record({ op: 'reserve', status: 429, code: 'RATE_LIMITED' }, { dueSec: 10, latencyMs: 8, sendLagMs: 1 });
-  agg.record({ op: 'reserve', status: 0 }, { dueSec: 25, latencyMs: 60000, sendLagMs: 0 });
+  agg.record({ op: 'reserve', status: 0, reusedSocket: false }, { dueSec: 25, latencyMs: 60000, sendLagMs: 0 });
   agg.recordMemory(0, { rssBytes: 200 * MiB, heapUsedBytes: 80.25 * MiB, loadAverage1: 1.5 });
   agg.recordMemory(2, { rssBytes: null, heapUsedBytes: null, loadAverage1: 2 });
   const [first, second, third] = agg.summary();
@@ -28,6 +28,7 @@ test('answers are summed up per interval of their due time; memory is the sample
     outcomes: { 201: 1, '409 INSUFFICIENT_UNITS': 1, 'network error': 1, '503 CONTENTION_RETRY_EXHAUSTED': 1 },
     transportErrors: { ECONNRESET: 1 },
     transportErrorCount: 1,
+    transportErrorsOnReusedSocket: 1,
     p50: 2,
     p95: 4,
     p99: 4,
@@ -38,8 +39,8 @@ test('answers are summed up per interval of their due time; memory is the sample
     loadAverage1: 1.5,
   });
   assert.deepEqual([second.requests, second.refused, second.transportErrorCount, second.p99, second.rssMb, second.loadAverage1], [1, 1, 0, 8, null, null]);
-  assert.deepEqual([third.fromSec, third.transportErrors, third.rssMb, third.loadAverage1], [20, { UNKNOWN: 1 }, null, 2]);
-  assert.deepEqual(transportErrorTotals([first, second, third]), { total: 2, byCode: { ECONNRESET: 1, UNKNOWN: 1 } });
+  assert.deepEqual([third.fromSec, third.transportErrors, third.transportErrorsOnReusedSocket, third.rssMb, third.loadAverage1], [20, { UNKNOWN: 1 }, 0, null, 2]);
+  assert.deepEqual(transportErrorTotals([first, second, third]), { total: 2, byCode: { ECONNRESET: 1, UNKNOWN: 1 }, onReusedSocket: 1 });
 });
 
 test('an interval without answers still gets a row', () => {
@@ -91,7 +92,7 @@ test('memory: growth from the end of the first sampled interval to the end of th
 
 // A soak that meets every criterion; each case below breaks exactly one thing.
 function passingSoak() {
-  const intervals = rows([300, 310]).map((x) => ({ ...x, transportErrors: {} }));
+  const intervals = rows([300, 310]).map((x) => ({ ...x, transportErrors: {}, transportErrorsOnReusedSocket: 0 }));
   return {
     run: { outcomes: { 201: 7000, 200: 3000 }, errors: 0, offeredRate: 250, achievedSendRate: 250 },
     intervals,
@@ -108,7 +109,7 @@ test('a clean soak is GO; its p99 target is shown and not gating', () => {
   const result = evaluateSoak(passingSoak());
   assert.equal(result.verdict, 'GO');
   assert.deepEqual(failing(result), []);
-  assert.deepEqual(result.transport, { total: 0, byCode: {} });
+  assert.deepEqual(result.transport, { total: 0, byCode: {}, onReusedSocket: 0 });
   assert.deepEqual(result.targets.map((t) => [t.value, t.pass, t.gating]), [['worst 10 ms', true, false]]);
   const slow = passingSoak();
   slow.intervals[1].p99 = 300.5;
@@ -146,11 +147,12 @@ for (const [what, apply] of Object.entries(breaks)) {
 test('one connection reset is NO-GO: a transport error, and not an expected outcome', () => {
   const x = passingSoak();
   x.intervals[1].transportErrors = { ECONNRESET: 1 };
+  x.intervals[1].transportErrorsOnReusedSocket = 1;
   x.run.outcomes['network error'] = 1;
   x.run.errors = 1;
   const result = evaluateSoak(x);
   assert.equal(result.verdict, 'NO-GO');
   assert.deepEqual(failing(result), ['Transport errors (no HTTP response: reset, closed, timeout…)', 'Every response is an expected business outcome']);
-  assert.equal(result.criteria[0].value, '1 (ECONNRESET 1)');
-  assert.deepEqual(result.transport, { total: 1, byCode: { ECONNRESET: 1 } });
+  assert.equal(result.criteria[0].value, '1 (ECONNRESET 1; 1 on a reused socket)');
+  assert.deepEqual(result.transport, { total: 1, byCode: { ECONNRESET: 1 }, onReusedSocket: 1 });
 });
