@@ -15,7 +15,7 @@ import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { checkBodyBytes } from './shared/http/json-guard';
 import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
-import { applyKeepAliveTimeout, connectionCloseWhile } from './shared/http/http-server';
+import { applyKeepAliveTimeout, shutdownMiddleware } from './shared/http/http-server';
 import { ShutdownState } from './health/readiness.service';
 
 /**
@@ -31,8 +31,7 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
     abortOnError: false,
   });
   applyKeepAliveTimeout(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
-  const shutdown = app.get(ShutdownState);
-  app.use(connectionCloseWhile(() => shutdown.shuttingDown));
+  app.use(shutdownMiddleware(app.get(ShutdownState)));
   app.useBodyParser('json', { limit: '100kb', strict: true, verify: checkBodyBytes });
   app.use(requestLogMiddleware(logger));
   app.use(inputGuardMiddleware);

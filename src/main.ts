@@ -9,14 +9,14 @@ import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { ShutdownState } from './health/readiness.service';
 import { drainHttpServer, DrainLimits } from './shared/http/http-server';
 
-/** Once the listener is closed: idle sockets may still bring a request this long; in-flight requests get DRAIN_LIMIT_MS. */
-const DRAIN: DrainLimits = { idleGraceMs: 1_000, drainLimitMs: 30_000 };
+const DRAIN: DrainLimits = { quietMs: 200, drainLimitMs: 30_000 };
 
 /**
  * SIGTERM: readiness answers 503 at once (the orchestrator stops sending traffic), requests keep
- * being served for SHUTDOWN_GRACE_MS, each answer with `Connection: close`, then new connections
- * are refused, requests in flight finish, the database pool (and the embedded database) closes,
- * and the process exits 0. SIGINT (Ctrl-C at a terminal) does the same without the grace period.
+ * being served for SHUTDOWN_GRACE_MS, each answer with `Connection: close`; then requests get 503
+ * until none has arrived for 200 ms, the listener closes, requests in flight finish, the database
+ * pool (and the embedded database) closes, and the process exits 0. SIGINT (Ctrl-C at a
+ * terminal) does the same without the grace period.
  */
 function shutdownOnSignals(app: INestApplication, config: AppConfig, stopEmbedded?: () => Promise<void>): void {
   const logger = new Logger('Shutdown');
@@ -28,6 +28,7 @@ function shutdownOnSignals(app: INestApplication, config: AppConfig, stopEmbedde
     const grace = signal === 'SIGTERM' ? config.shutdownGraceMs : 0;
     logger.log(`${signal}: not ready any more; serving for ${grace} ms more, then closing`);
     await sleep(grace);
+    app.get(ShutdownState).stopServing();
     await drainHttpServer(app.getHttpServer() as Server, DRAIN);
     await app.close();
     await stopEmbedded?.();

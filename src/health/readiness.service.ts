@@ -3,14 +3,21 @@ import { HealthCheckResult, HealthCheckService, HealthIndicatorService, MikroOrm
 import { Gauge } from 'prom-client';
 import { DatabaseState } from '../database/database.module';
 import { MetricsService } from '../metrics/metrics.service';
+import { ShutdownPhase } from '../shared/http/http-server';
 
 /** Set when shutdown begins, so the orchestrator stops routing traffic here first. */
 @Injectable()
-export class ShutdownState implements BeforeApplicationShutdown {
+export class ShutdownState implements BeforeApplicationShutdown, ShutdownPhase {
   shuttingDown = false;
+  servingStopped = false;
 
   begin(): void {
     this.shuttingDown = true;
+  }
+
+  stopServing(): void {
+    this.begin();
+    this.servingStopped = true;
   }
 
   beforeApplicationShutdown(): void {

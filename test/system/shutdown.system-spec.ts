@@ -11,7 +11,7 @@ interface Sent {
   sentAt: number;
 }
 
-/** One request on its own connection (Connection: close), so "refused" means the listener is gone. */
+/** One request on its own connection (Connection: close). */
 function reserve(base: string, path: string, token: string): Promise<Sent> {
   const sentAt = Date.now();
   return new Promise((done) => {
@@ -31,7 +31,7 @@ function reserve(base: string, path: string, token: string): Promise<Sent> {
 }
 
 describe('graceful shutdown on SIGTERM under load', () => {
-  it('answers 503 on readiness at once, serves through the grace period, then refuses; nothing in flight fails; exit 0', async () => {
+  it('answers 503 on readiness at once, serves through the grace period, then turns requests away; nothing in flight fails; exit 0', async () => {
     const databaseUrl = await systemDatabase();
     const graceMs = 1500;
     const service = await startService({ DATABASE_URL: databaseUrl, SHUTDOWN_GRACE_MS: String(graceMs), LOG_LEVEL: 'warn' });
@@ -40,14 +40,14 @@ describe('graceful shutdown on SIGTERM under load', () => {
     const auth = await createAuthorization(request, org.tokens.ADMIN, { totalUnits: 1_000_000 });
     const path = `/api/v1/authorizations/${auth.id}/reservations`;
 
-    // 8 clients in a closed loop until the service refuses them.
+    // 8 clients in a closed loop until the service turns them away.
     const results: Sent[] = [];
     let signalledAt = Infinity;
     const clients = Array.from({ length: 8 }, async () => {
       for (;;) {
         const sent = await reserve(service.base, path, org.tokens.PRACTITIONER);
         results.push(sent);
-        if (sent.error) return;
+        if (sent.error || sent.status === 503) return;
       }
     });
     while (results.length < 200) await new Promise((r) => setTimeout(r, 10));
@@ -68,27 +68,23 @@ describe('graceful shutdown on SIGTERM under load', () => {
     expect(liveDuringGrace.status).toBe(200);
     expect(exitCode).toBe(0);
 
-    const answered = results.filter((r) => r.status !== undefined);
-    const failed = results.filter((r) => r.error);
-    // Every answer was a success; the only failures are refused connections after the grace period.
-    expect(answered.every((r) => r.status === 201)).toBe(true);
+    const created = results.filter((r) => r.status === 201);
+    const turnedAway = results.filter((r) => r.status === 503);
+    // Every answer was a success until the grace period ended; then each client got one 503 (or,
+    // on a machine stalled for longer than the drain's quiet period, a refused connection).
+    expect(results.filter((r) => r.status !== 201 && r.status !== 503 && r.error !== 'ECONNREFUSED')).toEqual([]);
+    expect(turnedAway.length + results.filter((r) => r.error).length).toBe(8);
     // Served while not ready any more, during the grace period.
-    expect(answered.filter((r) => r.sentAt >= signalledAt + notReadyAfterMs).length).toBeGreaterThan(0);
-    // Refusals: the listener is closed (ECONNREFUSED), or a connection the kernel had queued but the
-    // server never read is reset (ECONNRESET). Either way before the request was read: the row
-    // count below proves none of them was applied.
-    expect(failed).toHaveLength(8);
-    expect(failed.every((r) => r.error === 'ECONNREFUSED' || r.error === 'ECONNRESET')).toBe(true);
-    // Sent after the grace period, give or take the few milliseconds between the client's clock
-    // reading and the connection reaching the server.
-    const earliestFailure = Math.min(...failed.map((r) => r.sentAt - signalledAt));
-    expect(earliestFailure).toBeGreaterThanOrEqual(graceMs - 50);
+    expect(created.filter((r) => r.sentAt >= signalledAt + notReadyAfterMs).length).toBeGreaterThan(0);
+    // Turned away after the grace period, give or take the few milliseconds between the client's
+    // clock reading and the request reaching the server.
+    expect(Math.min(...turnedAway.map((r) => r.sentAt - signalledAt))).toBeGreaterThanOrEqual(graceMs - 50);
 
     // Every 201 the clients saw is in the database, and nothing else.
     const sql = new Client({ connectionString: databaseUrl });
     await sql.connect();
     const { rows } = await sql.query('select count(*)::int as n from reservations where authorization_id = $1', [auth.id]);
-    expect(rows[0].n).toBe(answered.length);
+    expect(rows[0].n).toBe(created.length);
     expect(await checkIntegrity(sql)).toEqual(INTACT);
     await sql.end();
   });
