@@ -2,6 +2,12 @@
 import { expectationRows, integrityBlocks, latencyTable, mark, metricsBlocks, statusTable } from './loadtest-report.mjs';
 
 const codes = (byCode) => Object.entries(byCode).map(([k, n]) => `${k} ${n}`).join(', ') || '0';
+const probeText = (p) =>
+  p.closedAfterMs !== null
+    ? `the server closed it after ${p.closedAfterMs} ms (its Keep-Alive header: ${p.keepAliveHeader ?? 'none'})`
+    : p.stillOpenAfterMs !== null
+      ? `still open after ${p.stillOpenAfterMs} ms (its Keep-Alive header: ${p.keepAliveHeader ?? 'none'})`
+      : `failed: ${p.error}`;
 const minutes = (sec) => `${Math.floor(sec / 60)}:${String(sec % 60).padStart(2, '0')}`;
 
 function intervalTable(intervals) {
@@ -100,7 +106,7 @@ export function buildSoakBlocks(report) {
     { h: `Unit Ledger soak — ${ev.verdict}`, level: 1 },
     { p: `Generated ${report.generatedAt}. Target: ${env.stack}. Load generator: Node ${env.node} on ${env.cpus} × ${env.cpuModel} (shared with the service and the database when self-started); load average (1/5/15 min) at the start: ${env.loadAverageAtStart.join(' / ')}, at the end: ${env.loadAverageAtEnd.join(' / ')}. Other work on the machine inflates latencies.` },
     { p: `${s.description}. Open loop at ${run.offeredRate} requests/s for ${run.durationSec / 60} min (${run.planned} requests), figures per ${s.intervalSec} s interval. Data: ${s.seedSummary}.` },
-    { p: `Client: keep-alive HTTP/1.1 (lib/lean-http-client.mjs) reusing an idle socket for up to ${s.clientIdleSec} s, as a load balancer or proxy in front of the service does; a request is sent once and a failure on a reused socket counts as a transport error. ${c.connections} connection(s) carried ${c.requests} requests (${c.onReusedSocket} on a reused socket).` },
+    { p: `Client: keep-alive HTTP/1.1 (lib/lean-http-client.mjs) reusing an idle socket for up to ${s.clientIdleSec} s, as a load balancer or proxy in front of the service does; a request is sent once and a failure on a reused socket counts as a transport error. ${c.connections} connection(s) carried ${c.requests} requests (${c.onReusedSocket} on a reused socket). Keep-alive probe (one request on a connection of its own, then idle): ${probeText(s.keepAlive.probe)}.` },
     {
       p: report.warmup
         ? `Warm-up before the soak (not counted): ${report.warmup.requests} requests on a separate data set in ${report.warmup.seconds} s; outcomes ${JSON.stringify(report.warmup.outcomes)}.`

@@ -9,6 +9,7 @@ import { createDriver } from './scenarios.mjs';
 import { runOpenLoop } from './open-loop.mjs';
 import { memoryFromMetrics, unitMetricsDelta } from './metrics.mjs';
 import { checkViaApi, checkViaSql } from './integrity.mjs';
+import { probeIdleClose } from './keepalive-probe.mjs';
 import { createIntervals, evaluateSoak, mb, memoryTrend, SOAK_SCENARIO, soakPractitionersPerOrg, soakTotalUnits } from './soak.mjs';
 
 /** The SUPER_ADMIN seeds everything; its own limit is 6,000 requests/minute (SPEC §6). */
@@ -54,6 +55,8 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
 
   const before = await scrape(api);
   const memoryAtStart = memoryFromMetrics(before);
+  // Runs alongside the load on a connection of its own; waits 5 s past the client's idle limit.
+  const keepAliveProbe = probeIdleClose(baseUrl, { maxWaitMs: (clientIdleSec + 5) * 1000 });
   const run = await runOpenLoop({
     label: 'soak',
     rate,
@@ -79,6 +82,7 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
   await sampleMemory(intervalCount - 1);
   const connections = loadHttp.stats();
   loadHttp.close();
+  const keepAlive = { clientIdleSec, probe: await keepAliveProbe };
   const after = await scrape(api);
   dataset.tokens.stopAutoRefresh();
 
@@ -89,7 +93,7 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
   const sql = await checkViaSql(databaseUrl);
   const perInterval = intervals.summary();
   const memory = memoryTrend(perInterval, maxRssGrowthPct);
-  const evaluation = evaluateSoak({ run, intervals: perInterval, memory, expectations, metrics, integrity, sql });
+  const evaluation = evaluateSoak({ run, intervals: perInterval, memory, expectations, metrics, integrity, sql, keepAlive });
   return {
     id: 'soak',
     name: SOAK_SCENARIO.name,
@@ -98,6 +102,7 @@ export async function runSoak({ api, baseUrl, adminToken, rate, durationSec, int
     intervalSec,
     clientIdleSec,
     connections,
+    keepAlive,
     memoryAtStart: { rssMb: mb(memoryAtStart.rssBytes), heapUsedMb: mb(memoryAtStart.heapUsedBytes) },
     tokenRefreshes: dataset.tokens.refreshes,
     run,

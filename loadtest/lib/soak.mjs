@@ -138,14 +138,35 @@ export function memoryTrend(intervals, maxGrowthPct) {
   };
 }
 
+const seconds = (ms) => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * The server must keep an idle keep-alive socket longer than the client reuses one (`clientIdleSec`,
+ * a load balancer's idle timeout); otherwise a request sent just as the server closes gets a reset.
+ * `probe` is what lib/keepalive-probe.mjs measured.
+ */
+export function keepAliveCriterion(probe, clientIdleSec) {
+  const name = `Server keeps an idle keep-alive socket longer than the client reuses one (--client-idle ${clientIdleSec} s)`;
+  const limit = `> ${clientIdleSec} s`;
+  const hint = probe?.keepAliveHeader ? ` (Keep-Alive: ${probe.keepAliveHeader})` : '';
+  const kept = probe?.closedAfterMs ?? probe?.stillOpenAfterMs ?? null;
+  if (!probe || probe.status === null || kept === null) return crit(name, `not measured: ${probe?.error ?? 'no probe'}`, limit, false);
+  const value = probe.closedAfterMs === null ? `still open after ${seconds(kept)}${hint}` : `closed after ${seconds(kept)}${hint}`;
+  return crit(name, value, limit, kept > clientIdleSec * 1000);
+}
+
 const byCodeText = (byCode) => Object.entries(byCode).map(([k, n]) => `${k} ${n}`).join(', ');
 
-/** GO only with zero transport errors, 5xx, 401/403/429, every release/consume succeeding, integrity and bounded memory. */
-export function evaluateSoak({ run, intervals, memory, expectations, metrics, integrity, sql }) {
+/**
+ * GO only with zero transport errors, 5xx, 401/403/429, every release/consume succeeding, integrity,
+ * bounded memory, and a server that keeps idle sockets longer than the client reuses them.
+ */
+export function evaluateSoak({ run, intervals, memory, expectations, metrics, integrity, sql, keepAlive }) {
   const transport = transportErrorTotals(intervals);
   const s5xx = countStatuses(run.outcomes, (s) => s >= 500);
   const refused = countStatuses(run.outcomes, (s) => s === 401 || s === 403 || s === 429);
   const c = [
+    keepAliveCriterion(keepAlive.probe, keepAlive.clientIdleSec),
     crit('Transport errors (no HTTP response: reset, closed, timeout…)', transport.total ? `${transport.total} (${byCodeText(transport.byCode)}; ${transport.onReusedSocket} on a reused socket)` : 0, '= 0', transport.total === 0),
     crit('5xx responses', s5xx, '= 0', s5xx === 0),
     crit('401/403/429 for legitimate traffic', refused, '= 0', refused === 0),

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createIntervals, defaultIntervalSec, evaluateSoak, memoryTrend, soakPractitionersPerOrg, soakTotalUnits, transportErrorTotals } from '../lib/soak.mjs';
+import { createIntervals, defaultIntervalSec, evaluateSoak, keepAliveCriterion, memoryTrend, soakPractitionersPerOrg, soakTotalUnits, transportErrorTotals } from '../lib/soak.mjs';
 import { memoryFromMetrics } from '../lib/metrics.mjs';
 
 const MiB = 1048576;
@@ -101,6 +101,7 @@ function passingSoak() {
     metrics: { present: true, failureRate: 0 },
     integrity: { overbooked: 0, negative: 0, ledgerMismatches: 0, clientMismatches: 0 },
     sql: { available: true, checks: { overbookedRows: { value: 0 } } },
+    keepAlive: { clientIdleSec: 60, probe: { status: 200, keepAliveHeader: 'timeout=65', closedAfterMs: null, stillOpenAfterMs: 65000 } },
   };
 }
 const failing = (result) => result.criteria.filter((c) => !c.pass).map((c) => c.name);
@@ -132,6 +133,8 @@ const breaks = {
   'metrics missing': (x) => (x.metrics = { present: false }),
   'RSS growing past the limit': (x) => (x.memory = memoryTrend(rows([300, 376]), 25)),
   'RSS not measured': (x) => (x.memory = memoryTrend(rows([300, null]), 25)),
+  'a server closing idle sockets after 5 s': (x) => (x.keepAlive.probe = { status: 200, keepAliveHeader: 'timeout=5', closedAfterMs: 5003, stillOpenAfterMs: null }),
+  'a keep-alive probe that failed': (x) => (x.keepAlive.probe = { status: null, keepAliveHeader: null, closedAfterMs: null, stillOpenAfterMs: null, error: 'connect ECONNREFUSED' }),
 };
 
 for (const [what, apply] of Object.entries(breaks)) {
@@ -153,6 +156,16 @@ test('one connection reset is NO-GO: a transport error, and not an expected outc
   const result = evaluateSoak(x);
   assert.equal(result.verdict, 'NO-GO');
   assert.deepEqual(failing(result), ['Transport errors (no HTTP response: reset, closed, timeout…)', 'Every response is an expected business outcome']);
-  assert.equal(result.criteria[0].value, '1 (ECONNRESET 1; 1 on a reused socket)');
+  assert.equal(result.criteria.find((c) => c.name.startsWith('Transport errors')).value, '1 (ECONNRESET 1; 1 on a reused socket)');
   assert.deepEqual(result.transport, { total: 1, byCode: { ECONNRESET: 1 }, onReusedSocket: 1 });
+});
+
+test('keep-alive: the server must keep idle sockets strictly longer than the client reuses them', () => {
+  const at = (closedAfterMs) => keepAliveCriterion({ status: 200, keepAliveHeader: 'timeout=65', closedAfterMs, stillOpenAfterMs: null }, 60);
+  assert.deepEqual([at(60000).pass, at(60001).pass, at(65004).value], [false, true, 'closed after 65 s (Keep-Alive: timeout=65)']);
+  const old = keepAliveCriterion({ status: 200, keepAliveHeader: 'timeout=5', closedAfterMs: 5003, stillOpenAfterMs: null }, 60);
+  assert.deepEqual([old.value, old.limit, old.pass], ['closed after 5 s (Keep-Alive: timeout=5)', '> 60 s', false]);
+  const open = keepAliveCriterion({ status: 200, keepAliveHeader: null, closedAfterMs: null, stillOpenAfterMs: 65000 }, 60);
+  assert.deepEqual([open.value, open.pass], ['still open after 65 s', true]);
+  assert.deepEqual(keepAliveCriterion({ status: null, closedAfterMs: null, stillOpenAfterMs: null, error: 'closed before a response' }, 60).value, 'not measured: closed before a response');
 });
