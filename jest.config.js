@@ -21,7 +21,7 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       testPathIgnorePatterns: ['/test/system/'],
       transform: { '^.+\\.ts$': tsJest },
-      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
     },
     {
@@ -32,7 +32,7 @@ module.exports = {
       roots: ['<rootDir>/test/system'],
       testMatch: ['**/*.system-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
-      globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
     },
   ],

@@ -4,34 +4,46 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
-import { ConfigError, loadConfig } from './config/load-config';
+import { loadConfig } from './config/load-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { ShutdownState } from './health/readiness.service';
 import { drainHttpServer, DrainLimits } from './shared/http/http-server';
+import { describeStartFailure, StartStep } from './start-failure';
 
 const DRAIN: DrainLimits = { quietMs: 200, drainLimitMs: 30_000 };
+
+interface Running {
+  config?: AppConfig;
+  app?: INestApplication;
+  stopEmbedded?: () => Promise<void>;
+}
 
 /**
  * SIGTERM: readiness answers 503 at once (the orchestrator stops sending traffic), requests keep
  * being served for SHUTDOWN_GRACE_MS, each answer with `Connection: close`; then requests get 503
  * until none has arrived for 200 ms, the listener closes, requests in flight finish, the database
  * pool (and the embedded database) closes, and the process exits 0. SIGINT (Ctrl-C at a
- * terminal) does the same without the grace period.
+ * terminal) does the same without the grace period. A signal during start-up stops at once.
  */
-function shutdownOnSignals(app: INestApplication, config: AppConfig, stopEmbedded?: () => Promise<void>): void {
+function shutdownOnSignals(running: Running): void {
   const logger = new Logger('Shutdown');
   let started = false;
   const shutdown = async (signal: string) => {
     if (started) return;
     started = true;
-    app.get(ShutdownState).begin();
-    const grace = signal === 'SIGTERM' ? config.shutdownGraceMs : 0;
-    logger.log(`${signal}: not ready any more; serving for ${grace} ms more, then closing`);
-    await sleep(grace);
-    app.get(ShutdownState).stopServing();
-    await drainHttpServer(app.getHttpServer() as Server, DRAIN);
-    await app.close();
-    await stopEmbedded?.();
+    const { app, config } = running;
+    if (app && config) {
+      app.get(ShutdownState).begin();
+      const grace = signal === 'SIGTERM' ? config.shutdownGraceMs : 0;
+      logger.log(`${signal}: not ready any more; serving for ${grace} ms more, then closing`);
+      await sleep(grace);
+      app.get(ShutdownState).stopServing();
+      await drainHttpServer(app.getHttpServer() as Server, DRAIN);
+      await app.close();
+    } else {
+      logger.log(`${signal} during start-up: stopping`);
+    }
+    await running.stopEmbedded?.();
     logger.log('closed');
     process.exit(0);
   };
@@ -39,27 +51,34 @@ function shutdownOnSignals(app: INestApplication, config: AppConfig, stopEmbedde
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const logger = new Logger('Main');
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!config.databaseUrl) {
-    const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.warn(line));
-    config.databaseUrl = embedded.url;
-    config.embeddedDatabase = true;
-    stopEmbedded = embedded.stop;
+  const running: Running = {};
+  shutdownOnSignals(running);
+  let step: StartStep = 'configuration';
+  try {
+    const config = loadConfig(process.env);
+    running.config = config;
+    const logger = new Logger('Main');
+    if (!config.databaseUrl) {
+      step = 'embedded database';
+      const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.warn(line));
+      running.stopEmbedded = embedded.stop;
+      const why = embedded.relocated ? ` (the \`postgres\` user it runs as cannot reach ${config.dataDir}: see README, "Running as root")` : '';
+      logger.log(`Embedded PostgreSQL running, data in ${embedded.dataDirectory}${why}`);
+      config.databaseUrl = embedded.url;
+      config.embeddedDatabase = true;
+    }
+    step = 'database';
+    const app = await createApp(config);
+    step = 'listen';
+    await app.listen(config.port);
+    running.app = app;
+    logger.log(`Unit Ledger listening on http://127.0.0.1:${config.port} (API /api/v1, docs /api/docs)`);
+  } catch (error) {
+    const { config } = running;
+    console.error(describeStartFailure(error, step, { port: config?.port, databaseUrl: config?.databaseUrl, embedded: config?.embeddedDatabase }));
+    await running.stopEmbedded?.().catch(() => undefined);
+    process.exit(1);
   }
-  const app = await createApp(config);
-  if (config.embeddedDatabase) logger.log(`Embedded PostgreSQL running, data in ${config.dataDir}/pg`);
-  shutdownOnSignals(app, config, stopEmbedded);
-  await app.listen(config.port);
-  logger.log(`Unit Ledger listening on http://127.0.0.1:${config.port} (API /api/v1, docs /api/docs)`);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-  } else {
-    console.error('Failed to start:', error instanceof Error ? error.message : error);
-  }
-  process.exit(1);
-});
+void main();

