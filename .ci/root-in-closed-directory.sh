@@ -35,12 +35,18 @@ case "$DATA_LOCATION" in
   /var/lib/unit-ledger/data-*/pg) echo "npm start: ready; data in $DATA_LOCATION (the clone's .data is out of the postgres user's reach)" ;;
   *) echo "FAIL: data location '$DATA_LOCATION' (expected under /var/lib/unit-ledger)"; exit 1 ;;
 esac
-# npm start runs node as its child: signal the service itself.
-NODE_PID="$(pgrep -f "$WORK/clone/dist/main.js" | head -1 || true)"
-kill -TERM "${NODE_PID:-$SERVICE_PID}"
-for _ in $(seq 300); do kill -0 "${NODE_PID:-$SERVICE_PID}" 2>/dev/null || break; sleep 0.2; done
-wait "$SERVICE_PID" || { echo "FAIL: npm start exited with $?"; tail -20 "$WORK/start.log"; exit 1; }
+# npm start runs the service as its grandchild (npm → sh → node): signal the service itself, as
+# an orchestrator would; npm then exits with the service's code.
+NODE_PID=""
+for pid in $(pgrep -f '^node dist/main.js$'); do
+  [ "$(readlink "/proc/$pid/cwd")" = "$WORK/clone" ] && NODE_PID="$pid"
+done
+[ -n "$NODE_PID" ] || { echo "FAIL: no service process under $WORK/clone"; exit 1; }
+kill -TERM "$NODE_PID"
+CODE=0
+wait "$SERVICE_PID" || CODE=$?
 SERVICE_PID=""
+[ "$CODE" = 0 ] || { echo "FAIL: npm start exited with $CODE after SIGTERM"; tail -20 "$WORK/start.log"; exit 1; }
 echo "npm start: stopped cleanly on SIGTERM"
 
 npm test -- test/probes-and-metrics.e2e-spec.ts
