@@ -444,8 +444,9 @@ describe('the manifests match the application', () => {
   test('shutdown: the grace period outlasts SHUTDOWN_GRACE_MS plus the drain of requests in flight', () => {
     const spec = podSpec();
     const grace = Number(configMap().data.SHUTDOWN_GRACE_MS ?? 10000);
-    const drain = /const DRAIN_LIMIT_MS = ([\d_]+)/.exec(read('src/main.ts'))?.[1];
-    const drainMs = drain ? Number(drain.replaceAll('_', '')) : 5000;
+    const drain = /drainLimitMs: ([\d_]+)/.exec(read('src/main.ts'))?.[1];
+    assert.ok(drain, 'src/main.ts states its drain limit (drainLimitMs)');
+    const drainMs = Number(drain.replaceAll('_', ''));
     const preStop = container().lifecycle?.preStop;
     const preStopMs = (preStop?.sleep?.seconds ?? Number(preStop?.exec?.command?.join(' ').match(/sleep (\d+)/)?.[1] ?? 0)) * 1000;
     assert.ok(spec.terminationGracePeriodSeconds * 1000 >= preStopMs + grace + drainMs,
