@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { HttpResult } from './helpers/http';
 import { uniqueEmail } from './helpers/routes';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { TestApp } from './helpers/test-app';
+import { startTestApp, ROOT_EMAIL, ROOT_PASSWORD } from './helpers/test-app';
 import { login, OrgWorld, PASSWORD, rootToken, startAppWithOrg } from './helpers/world';
 
 describe('rate limits with small configured limits', () => {
@@ -24,7 +25,7 @@ describe('rate limits with small configured limits', () => {
     expect((await t.request('GET', '/api/v1/auth/me', { token: org.tokens.PRACTITIONER })).status).toBe(200);
   });
 
-  it('limits logins per email: the 11th attempt in 15 minutes is 429, right password or not', async () => {
+  it('limits logins per email and address: the 11th attempt in 15 minutes is 429, right password or not', async () => {
     const email = `limited-${Date.now()}@example.com`;
     const root = await rootToken(t.request);
     expect((await t.request('POST', '/api/v1/users', { token: root, body: { email, password: PASSWORD, role: 'VIEWER', organizationId: org.id } })).status).toBe(201);
@@ -49,7 +50,7 @@ function rateLimitItems(res: HttpResult): { policy: string; r: number; t: number
   const field = res.headers.get('ratelimit');
   if (field === null) throw new Error(`no RateLimit header on ${res.status} ${res.text}`);
   return field.split(', ').map((item) => {
-    const match = /^"(\w+)";r=(\d+);t=(\d+)$/.exec(item);
+    const match = /^"([\w-]+)";r=(\d+);t=(\d+)$/.exec(item);
     if (!match) throw new Error(`malformed RateLimit item: ${item}`);
     return { policy: match[1], r: Number(match[2]), t: Number(match[3]) };
   });
@@ -113,7 +114,7 @@ describe('rate-limit headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-P
     expect(remaining(await me(a))).toEqual(['anon 26']);
   });
 
-  it('logins: counted per IP and per email, both reported; two emails have independent budgets; the 6th of one email is 429 with login r=0', async () => {
+  it('logins: counted per IP, per (email, IP) and per email, all reported; two emails have independent budgets; the 6th of one email is 429 with login r=0', async () => {
     const ip = '198.51.100.3';
     const email = uniqueEmail('login-headers');
     expect((await t.request('POST', '/api/v1/users', { token: org.tokens.ADMIN, body: { email, password: PASSWORD, role: 'VIEWER' } })).status).toBe(201);
@@ -121,28 +122,30 @@ describe('rate-limit headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-P
     const attempt = (who: string, password = 'wrong-password-x') => t.request('POST', '/api/v1/auth/login', { headers: from(ip), body: { email: who, password } });
     const answers = [await attempt(email), await attempt(other), await attempt(email), await attempt(email.toUpperCase(), PASSWORD), await attempt(other)];
     expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 200, 401]);
-    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=30;w=60, "login";q=5;w=900'));
+    // The per-email ceiling defaults to 100 (RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN).
+    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=30;w=60, "login";q=5;w=900, "login-email";q=100;w=900'));
     expect(answers.map(remaining)).toEqual([
-      ['anon 29', 'login 4'],
-      ['anon 28', 'login 4'],
-      ['anon 27', 'login 3'],
-      ['anon 26', 'login 2'],
-      ['anon 25', 'login 3'],
+      ['anon 29', 'login 4', 'login-email 99'],
+      ['anon 28', 'login 4', 'login-email 99'],
+      ['anon 27', 'login 3', 'login-email 98'],
+      ['anon 26', 'login 2', 'login-email 97'],
+      ['anon 25', 'login 3', 'login-email 98'],
     ]);
     for (const answer of answers) {
-      const [anon, login] = rateLimitItems(answer);
-      expect([anon.t >= 1 && anon.t <= 60, login.t >= 1 && login.t <= 900]).toEqual([true, true]);
+      const [anon, login, loginEmail] = rateLimitItems(answer);
+      expect([anon.t >= 1 && anon.t <= 60, login.t >= 1 && login.t <= 900, loginEmail.t >= 1 && loginEmail.t <= 900]).toEqual([true, true, true]);
     }
-    expect(remaining(await attempt(email))).toEqual(['anon 24', 'login 1']);
-    expect(remaining(await attempt(email))).toEqual(['anon 23', 'login 0']);
+    expect(remaining(await attempt(email))).toEqual(['anon 24', 'login 1', 'login-email 96']);
+    expect(remaining(await attempt(email))).toEqual(['anon 23', 'login 0', 'login-email 95']);
     const refused = await attempt(email, PASSWORD);
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(900);
-    const [anon, login] = rateLimitItems(refused);
-    expect([anon.policy, anon.r, login]).toEqual(['anon', 22, { policy: 'login', r: 0, t: retryAfter }]);
-    expect(remaining(await attempt(other))).toEqual(['anon 21', 'login 2']);
+    // Refused by "login": the per-email ceiling was not counted, and is not reported.
+    const [anon, login, ...others] = rateLimitItems(refused);
+    expect([anon.policy, anon.r, login, others]).toEqual(['anon', 22, { policy: 'login', r: 0, t: retryAfter }, []]);
+    expect(remaining(await attempt(other))).toEqual(['anon 21', 'login 2', 'login-email 97']);
   });
 
   it('probes and metrics are not limited and carry no rate-limit headers', async () => {
@@ -167,6 +170,59 @@ describe('rate-limit headers (draft-ietf-httpapi-ratelimit-headers): RateLimit-P
     const probes = operations.filter((o) => !o.path.startsWith('/api/v1/'));
     expect(probes.map((o) => o.path).sort()).toEqual(['/health/live', '/health/ready']);
     for (const { operation } of probes) expect(JSON.stringify(operation)).not.toMatch(/RateLimit|"429"/);
+  });
+});
+
+describe('login limits: per (email, client IP), and a looser ceiling per email', () => {
+  let t: TestApp;
+  // TRUST_PROXY so that X-Forwarded-For gives each test client an address of its own.
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_LOGIN_PER_15_MIN: '10', RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '30', TRUST_PROXY: '1' });
+  });
+  afterAll(() => t.close());
+
+  const attempt = (ip: string, email: string, password = 'wrong-password-x') =>
+    t.request('POST', '/api/v1/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email, password } });
+
+  it('10 wrong passwords for the SUPER_ADMIN from one address (case and whitespace variants) refuse that address, not the owner at another', async () => {
+    const a = '203.0.113.1';
+    const variants = [ROOT_EMAIL, ROOT_EMAIL.toUpperCase(), ` ${ROOT_EMAIL}`, `${ROOT_EMAIL}\t`, 'Root@Test.Local'];
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await attempt(a, variants[i % variants.length]));
+    // The 11th from the same address is refused, even with the right password...
+    const eleventh = await attempt(a, ROOT_EMAIL, ROOT_PASSWORD);
+    // ...while the owner, from another address, logs in.
+    const owner = await attempt('203.0.113.2', ROOT_EMAIL, ROOT_PASSWORD);
+    expect({ attempts: answers.map((r) => r.status), eleventh: eleventh.status, owner: owner.status }).toEqual({ attempts: Array(10).fill(401), eleventh: 429, owner: 200 });
+    expect(eleventh.body.code).toBe('RATE_LIMITED');
+    expect(typeof owner.body.accessToken).toBe('string');
+
+    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(10).fill('"anon";q=600;w=60, "login";q=10;w=900, "login-email";q=30;w=900'));
+    expect(answers.map(remaining)).toEqual(Array.from({ length: 10 }, (_, i) => [`anon ${599 - i}`, `login ${9 - i}`, `login-email ${29 - i}`]));
+    // The per-email ceiling did not count the refused 11th: the stricter limit refused first.
+    expect(eleventh.headers.get('ratelimit-policy')).toBe('"anon";q=600;w=60, "login";q=10;w=900');
+    expect(remaining(eleventh)).toEqual(['anon 589', 'login 0']);
+    expect(owner.headers.get('ratelimit-policy')).toBe('"anon";q=600;w=60, "login";q=10;w=900, "login-email";q=30;w=900');
+    expect(remaining(owner)).toEqual(['anon 599', 'login 9', 'login-email 19']);
+  });
+
+  it('the per-email ceiling refuses after exactly its limit across many addresses, whatever the password; other emails are unaffected', async () => {
+    const email = uniqueEmail('distributed');
+    const statuses: number[] = [];
+    // 30 attempts from 6 addresses, 5 each: no address reaches its own limit of 10.
+    for (let i = 0; i < 30; i++) statuses.push((await attempt(`203.0.113.${10 + (i % 6)}`, email)).status);
+    const refused = await attempt('203.0.113.99', email.toUpperCase());
+    expect({ statuses, refused: refused.status }).toEqual({ statuses: Array(30).fill(401), refused: 429 });
+    expect(refused.body.code).toBe('RATE_LIMITED');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"anon";q=600;w=60, "login";q=10;w=900, "login-email";q=30;w=900');
+    expect(remaining(refused)).toEqual(['anon 599', 'login 9', 'login-email 0']);
+    expect(rateLimitItems(refused)[2].t).toBe(retryAfter);
+    const other = await attempt('203.0.113.99', uniqueEmail('other'));
+    expect(other.status).toBe(401);
+    expect(remaining(other)).toEqual(['anon 598', 'login 9', 'login-email 29']);
   });
 });
 

@@ -21,7 +21,8 @@ export interface AppConfig {
   jwtExpiresInSeconds: number;
   bootstrapAdmin?: { email: string; password: string };
   retry: RetryConfig;
-  rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number };
+  /** loginPer15Min: per (email, client IP); loginPerEmailPer15Min: per email, from all addresses together. */
+  rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number; loginPerEmailPer15Min: number };
   expirySweepIntervalMs: number;
   redisUrl?: string;
   metricsToken?: string;

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       jwtExpiresInSeconds: 900,
       retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 },
-      rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10 },
+      rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10, loginPerEmailPer15Min: 100 },
       httpKeepAliveTimeoutMs: 65_000,
     });
     expect(config.databaseUrl).toBeUndefined();
@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     [{ SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS'],
     [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '0' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN'],
+    [{ RATE_LIMIT_LOGIN_PER_15_MIN: '20', RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '19' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN'],
   ])('%o is refused with a message naming %s', (env, name) => {
     const problems = problemsOf(env);
     expect(problems.length).toBeGreaterThan(0);
@@ -50,6 +52,11 @@ describe('loadConfig', () => {
 
   it('reports every problem at once', () => {
     expect(problemsOf({ PORT: 'x', RETRY_MAX_ATTEMPTS: 'y' })).toHaveLength(2);
+  });
+
+  it('login limits: the per-email ceiling is 100 unless set, and never below the per-(email, address) limit', () => {
+    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '40' }).rateLimit).toMatchObject({ loginPer15Min: 10, loginPerEmailPer15Min: 40 });
+    expect(loadConfig({ RATE_LIMIT_LOGIN_PER_15_MIN: '500' }).rateLimit).toMatchObject({ loginPer15Min: 500, loginPerEmailPer15Min: 500 });
   });
 
   it('trusts no proxy unless told: a hop count or the proxies\' addresses', () => {

@@ -98,6 +98,13 @@ export function loadConfig(env: Env): AppConfig {
     else problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/subnets (got "${trustProxyRaw}")`);
   }
 
+  const loginPer15Min = int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 1_000_000);
+  // The per-email ceiling backs up the per-(email, address) limit: 100 by default, never below it.
+  const loginPerEmailPer15Min = int('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN', Math.max(100, loginPer15Min), 1, 10_000_000);
+  if (loginPerEmailPer15Min < loginPer15Min) {
+    problems.push('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN');
+  }
+
   const config: AppConfig = {
     port: int('PORT', 3000, 1, 65_535),
     nodeEnv,
@@ -112,7 +119,8 @@ export function loadConfig(env: Env): AppConfig {
     rateLimit: {
       userPerMinute: int('RATE_LIMIT_USER_PER_MINUTE', 6000, 1, 10_000_000),
       anonPerMinute: int('RATE_LIMIT_ANON_PER_MINUTE', 600, 1, 10_000_000),
-      loginPer15Min: int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 1_000_000),
+      loginPer15Min,
+      loginPerEmailPer15Min,
     },
     expirySweepIntervalMs: int('EXPIRY_SWEEP_INTERVAL_MS', 5000, 50, 86_400_000),
     redisUrl,

@@ -2,7 +2,8 @@ import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swa
 
 const POLICIES =
   '"user": per authenticated user, all routes together; "anon": per client IP, requests without a valid token; ' +
-  '"login": per email, POST /auth/login (which "anon" counts too).';
+  '"login": per email and client IP, POST /auth/login (which "anon" counts too); "login-email": per email, from all addresses together, ' +
+  'POST /auth/login (not counted when "login" refuses).';
 
 const HEADERS = {
   'RateLimit-Policy': {

@@ -61,14 +61,16 @@ describe('rate-limit headers with two instances on one Redis', () => {
     }
   });
 
-  it('logins of one email alternating between the instances share one per-email count; another email has its own', async () => {
+  it('logins of one email alternating between the instances share one count per email (and address); another email has its own', async () => {
     const email = `login-${randomBytes(4).toString('hex')}@example.com`;
     const other = `login-${randomBytes(4).toString('hex')}@example.com`;
     const attempt = (instance: number, who: string) => requests[instance]('POST', '/api/v1/auth/login', { body: { email: who, password: 'wrong-password-x' } });
     const answers = [await attempt(0, email), await attempt(1, email), await attempt(0, other), await attempt(1, email), await attempt(0, email)];
     expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
-    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=600;w=60, "login";q=10;w=900'));
+    expect(answers.map((r) => r.headers.get('ratelimit-policy'))).toEqual(Array(5).fill('"anon";q=600;w=60, "login";q=10;w=900, "login-email";q=100;w=900'));
+    // One client address here, so the per-(email, address) count and the per-email count move together.
     expect(answers.map((r) => item(r, 'login').r)).toEqual([9, 8, 9, 7, 6]);
+    expect(answers.map((r) => item(r, 'login-email').r)).toEqual([99, 98, 99, 97, 96]);
     for (const answer of answers) expect(item(answer, 'anon').r).toBeLessThan(600);
   });
 });
