@@ -5,10 +5,11 @@ import { ExpirySweeper } from './expiry-sweeper.service';
 import { ReservationsController } from './reservations.controller';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
+import { UnitWriteFaults } from './unit-write-faults';
 
 @Module({
   controllers: [AuthorizationsController, ReservationsController],
-  providers: [AuthorizationsService, UnitOperationsService, UnitHistoryService, ExpirySweeper],
+  providers: [AuthorizationsService, UnitOperationsService, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
   exports: [ExpirySweeper],
 })
 export class AuthorizationsModule {}

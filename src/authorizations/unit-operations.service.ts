@@ -19,6 +19,7 @@ import { LedgerEntryType } from './ledger-entry.entity';
 import { LEDGER_UNNEST, ledgerColumns } from './ledger-writer';
 import { CreateReservationDto, UnitOperationResponse } from './reservation.dto';
 import { BatchPlan, CommandResult, planBatch, UnitCommand } from './unit-batch-plan';
+import { UnitWriteFaults } from './unit-write-faults';
 
 const MOVEMENT: Record<Exclude<LedgerEntryType, 'ADJUST'>, UnitMovement> = { RESERVE: 'reserve', RELEASE: 'release', CONSUME: 'consume', EXPIRE: 'expire' };
 
@@ -28,8 +29,9 @@ const MOVEMENT: Record<Exclude<LedgerEntryType, 'ADJUST'>, UnitMovement> = { RES
  * work: read the authorization (in the callers' organizations), the reservations and stored
  * idempotent answers; decide every command in memory with the plain rules (unit-batch-plan.ts);
  * write counters, reservations, ledger and answers; commit. A conflict fails the whole batch
- * and every request in it is retried by its RetryInterceptor. The CHECK constraints stand
- * behind every decision.
+ * and every request in it is retried on its own (TransactionRetrier). Any other failure of the
+ * batch is traced to the command(s) that fail alone (runIsolated in authorization-lanes.ts): the
+ * others get their own outcomes. The CHECK constraints stand behind every decision.
  */
 @Injectable()
 export class UnitOperationsService {
@@ -40,6 +42,7 @@ export class UnitOperationsService {
     private readonly metrics: MetricsService,
     private readonly retrier: TransactionRetrier,
     private readonly reads: SerializableReads,
+    private readonly faults: UnitWriteFaults,
   ) {}
 
   private readonly hints = new AvailabilityHints();
@@ -116,6 +119,7 @@ export class UnitOperationsService {
       const stored = await idempotencyStore.findAnswers(tx, keyed);
       const now = new Date();
       const decided = this.plan(commands, authorizations, reservations, stored, now);
+      await this.faults.beforeWrite(tx, commands);
       await this.write(tx, decided.plans, now.toISOString());
       return decided;
     }, undefined, authorizationIds);

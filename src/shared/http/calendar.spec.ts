@@ -1,12 +1,25 @@
-import { isCalendarDate, todayUtc } from './calendar';
+import { isCalendarDate, isStorableInstant, todayUtc } from './calendar';
 import { jsonDepth, unacceptableJson } from './json-guard';
 
 describe('calendar dates', () => {
   it.each(['2026-02-28', '2024-02-29', '2026-12-31'])('%s is a date', (d) => expect(isCalendarDate(d)).toBe(true));
-  it.each(['2026-02-29', '2026-02-30', '2026-13-01', '2026-1-1', '20260101', '2026-01-01T00:00:00Z', 20260101, null])('%s is not', (d) =>
+  it.each(['2026-02-29', '2026-02-30', '2026-13-01', '2026-1-1', '20260101', '2026-01-01T00:00:00Z', 20260101, null, '0000-01-01', '0000-12-31'])('%s is not', (d) =>
     expect(isCalendarDate(d)).toBe(false),
   );
+  it.each(['0001-01-01', '9999-12-31'])('%s is a date PostgreSQL stores', (d) => expect(isCalendarDate(d)).toBe(true));
   it('today is the UTC day', () => expect(todayUtc(new Date('2026-03-01T23:30:00-05:00'))).toBe('2026-03-02'));
+});
+
+describe('instants PostgreSQL can store', () => {
+  it.each([
+    '2026-03-01T10:00:00Z', '2026-03-01T10:00Z', '2026-03-01T10:00:00.123456789+05:30',
+    '0001-01-01T00:00:00Z', '0001-01-01T00:59:00-01:00', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59+00:00', '9999-12-31T23:59:59+23:59',
+  ])('%s is one', (v) => expect(isStorableInstant(v)).toBe(true));
+  it.each([
+    // In UTC after 9999-12-31T23:59:59.999Z (toISOString writes +010000-…) or before year 1.
+    '9999-12-31T23:59:59-23:59', '9999-12-31T23:59:59-00:01', '0001-01-01T00:00:00+00:01', '0000-06-01T00:00:00Z', '0001-01-01T00:30:00+01:00',
+    '2026-02-30T10:00:00Z', '2026-03-01T10:00:00', '2026-03-01', '+010000-01-01T00:00:00Z', 1767225600000, null,
+  ])('%s is not', (v) => expect(isStorableInstant(v)).toBe(false));
 });
 
 describe('JSON guard', () => {

@@ -1,5 +1,5 @@
 import { ValidateIf, ValidationOptions, registerDecorator } from 'class-validator';
-import { isCalendarDate } from './calendar';
+import { isCalendarDate, isStorableInstant } from './calendar';
 
 export function IsCalendarDate(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
@@ -7,15 +7,16 @@ export function IsCalendarDate(options?: ValidationOptions) {
       name: 'isCalendarDate',
       target: target.constructor,
       propertyName,
-      options: { message: `${propertyName} must be a calendar date YYYY-MM-DD`, ...options },
+      options: { message: `${propertyName} must be a calendar date YYYY-MM-DD from 0001-01-01 to 9999-12-31`, ...options },
       validator: { validate: (value: unknown) => isCalendarDate(value) },
     });
 }
 
 /**
- * An ISO-8601 instant with a time zone. (Whether it is in the future is a rule checked in the
- * unit of work, after a repeated Idempotency-Key has had the chance to replay its answer: a
- * repeat must not fail merely because time passed.)
+ * An ISO-8601 instant with a time zone, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z in
+ * UTC (what PostgreSQL can store). (Whether it is in the future is a rule checked in the unit of
+ * work, after a repeated Idempotency-Key has had the chance to replay its answer: a repeat must
+ * not fail merely because time passed.)
  */
 export function IsInstant(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
@@ -23,14 +24,8 @@ export function IsInstant(options?: ValidationOptions) {
       name: 'isInstant',
       target: target.constructor,
       propertyName,
-      options: { message: `${propertyName} must be an ISO-8601 instant with a time zone`, ...options },
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' &&
-          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
-          isCalendarDate(value.slice(0, 10)) &&
-          !Number.isNaN(Date.parse(value)),
-      },
+      options: { message: `${propertyName} must be an ISO-8601 instant with a time zone, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z`, ...options },
+      validator: { validate: (value: unknown) => isStorableInstant(value) },
     });
 }
 

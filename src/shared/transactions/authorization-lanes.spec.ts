@@ -1,4 +1,4 @@
-import { AuthorizationLanes, BatchRunner, LANE_COUNT, laneOf } from './authorization-lanes';
+import { AuthorizationLanes, BatchRunner, LANE_COUNT, laneOf, runIsolated } from './authorization-lanes';
 
 /** Two ids in different lanes, and one more in the lane of the first. */
 const ids = Array.from({ length: 100 }, (_, i) => `id-${i}`);
@@ -68,5 +68,60 @@ describe('AuthorizationLanes', () => {
     await expect(lanes.run(a, async () => 2)).resolves.toBe(2);
     await new Promise((r) => setImmediate(r));
     expect(lanes.activeLanes).toBe(0);
+  });
+
+  it('a batch that fails as a whole is run again in parts: only the command that fails alone gets the error', async () => {
+    const lanes = new AuthorizationLanes();
+    const gate = deferred();
+    const batches: number[][] = [];
+    // Like PostgreSQL refusing one command's value: the batch's one statement fails for all.
+    const runner: BatchRunner<number, number> = async (commands) => {
+      batches.push(commands);
+      if (commands.includes(13)) throw Object.assign(new Error('time zone displacement out of range'), { code: '22009' });
+      return commands.map((c) => ({ ok: true, value: c * 10 }));
+    };
+    const blocked = lanes.run(a, () => gate.promise);
+    const results = [1, 2, 13, 4, 5].map((n) => lanes.submit(a, n, runner));
+    gate.resolve();
+    await blocked;
+    const settled = await Promise.allSettled(results);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([10, 20, 'time zone displacement out of range', 40, 50]);
+    // Halves in arrival order, down to the single bad command.
+    expect(batches).toEqual([[1, 2, 13, 4, 5], [1, 2, 13], [1, 2], [13], [4, 5]]);
+  });
+});
+
+describe('runIsolated', () => {
+  const failing = (error: unknown) => {
+    const calls: number[][] = [];
+    const runner: BatchRunner<number, number> = async (commands) => {
+      calls.push(commands);
+      throw error;
+    };
+    return { calls, runner };
+  };
+
+  it.each([
+    ['a serialization failure', { code: '40001' }],
+    ['a deadlock', { code: '40P01' }],
+    ['a lost connection (the commit may have happened)', { code: 'ECONNRESET' }],
+  ])('does not split the batch on %s: every command gets it, to be retried or reported on its own', async (_, error) => {
+    const { calls, runner } = failing(error);
+    expect(await runIsolated(runner, [1, 2, 3])).toEqual([1, 2, 3].map(() => ({ ok: false, error })));
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
+  it('gives every command its own error when each fails alone', async () => {
+    const error = new Error('broken');
+    const { calls, runner } = failing(error);
+    expect(await runIsolated(runner, [1, 2, 3])).toEqual([1, 2, 3].map(() => ({ ok: false, error })));
+    expect(calls).toEqual([[1, 2, 3], [1, 2], [1], [2], [3]]);
+  });
+
+  it('runs a batch that succeeds once, as it is', async () => {
+    const calls: number[][] = [];
+    const runner: BatchRunner<number, number> = async (commands) => (calls.push(commands), commands.map((c) => ({ ok: true, value: c })));
+    expect(await runIsolated(runner, [1, 2])).toEqual([{ ok: true, value: 1 }, { ok: true, value: 2 }]);
+    expect(calls).toEqual([[1, 2]]);
   });
 });
