@@ -24,7 +24,7 @@ export class CreateReservationDto {
   @TextLength(0, 128)
   reference?: string;
 
-  @ApiPropertyOptional({ description: 'ISO-8601 instant in the future; the hold is released (EXPIRED) after it' })
+  @ApiPropertyOptional({ description: 'ISO-8601 instant with a time zone, in the future and at most 9999-12-31T23:59:59.999Z (UTC); the hold is released (EXPIRED) after it' })
   @OptionalField()
   @IsInstant()
   expiresAt?: string;
