@@ -172,7 +172,7 @@ async function runPhase(fault, ctx) {
   }
 
   // Let every reservation with an expiresAt come due, and the sweepers catch up.
-  const expiries = history.records.filter((r) => r.op === 'reserve' && r.body?.expiresAt).map((r) => Date.parse(r.body.expiresAt));
+  const expiries = history.records.filter((r) => r.op === 'reserve' && !r.hostile && r.body?.expiresAt).map((r) => Date.parse(r.body.expiresAt));
   const lastExpiry = Math.max(0, ...expiries);
   if (lastExpiry) await sleep(Math.max(0, lastExpiry + 500 - Date.now()));
   const sweepStart = Date.now();
@@ -276,17 +276,17 @@ async function main() {
   out.push('');
   out.push(`Resilience run (${short ? 'short' : 'full'}), ${new Date().toISOString()}, seed ${seedValue}, ${opts.clients} clients, ${durationMs / 1000} s of load per fault, 2 instances, client timeout ${opts['timeout-ms']} ms`);
   out.push('');
-  const headers = ['fault', 'requests', 'HTTP sent', '2xx', '409', '503', 'other', 'unknown-outcome retried', 'of which replayed', 'unresolved (abandoned)', 'faults injected', 'net cut/cut/delay', 'violations', 'readiness'];
+  const headers = ['fault', 'requests', 'HTTP sent', '2xx', '409', '503', 'hostile 400', 'other', 'unknown-outcome retried', 'of which replayed', 'unresolved (abandoned)', 'faults injected', 'net cut/cut/delay', 'violations', 'readiness'];
   const rows = phases.map((p) => {
     const s = p.stats;
     const violations = p.check.violations + p.extra.filter((e) => !e.ok).length;
     const u = p.check.checks['unknown-at-most-once'].info;
-    return [p.fault, s.requests, s.attempts, s.ack, s.s409, s.s503, s.other, s.unknownRetried, u.resolvedReplayed, `${s.unknownFinal} (${s.abandoned})`, p.faultsInjected, `${p.net.cutBefore}/${p.net.cutAfter}/${p.net.delayed}`, violations, p.readinessCell];
+    return [p.fault, s.requests, s.attempts, s.ack, s.s409, s.s503, s.hostile400, s.other, s.unknownRetried, u.resolvedReplayed, `${s.unknownFinal} (${s.abandoned})`, p.faultsInjected, `${p.net.cutBefore}/${p.net.cutAfter}/${p.net.delayed}`, violations, p.readinessCell];
   });
   const sums = rows.map((r) => r);
   const tot = (i) => sums.reduce((a, r) => a + Number(r[i]), 0);
   const netTot = (k) => phases.reduce((a, p) => a + p.net[k], 0);
-  rows.push(['total', tot(1), tot(2), tot(3), tot(4), tot(5), tot(6), tot(7), tot(8), phases.reduce((a, p) => a + p.stats.unknownFinal, 0), tot(10), `${netTot('cutBefore')}/${netTot('cutAfter')}/${netTot('delayed')}`, tot(12), '']);
+  rows.push(['total', tot(1), tot(2), tot(3), tot(4), tot(5), tot(6), tot(7), tot(8), tot(9), phases.reduce((a, p) => a + p.stats.unknownFinal, 0), tot(11), `${netTot('cutBefore')}/${netTot('cutAfter')}/${netTot('delayed')}`, tot(13), '']);
   out.push(table(headers, rows));
   out.push('');
   for (const p of phases) {
@@ -313,7 +313,7 @@ async function main() {
   const failed = results.length - passed;
   const totalViolations = phases.reduce((a, p) => a + p.check.violations, 0);
   out.push('');
-  out.push(`requests sent: ${tot(1)} (${tot(2)} HTTP attempts); faults injected: ${tot(10)} (+ ${netTot('cutBefore') + netTot('cutAfter') + netTot('delayed')} connections cut or delayed); violations found: ${totalViolations}; 500s: ${phases.reduce((a, p) => a + p.stats.s500, 0)}; wall time ${Math.round((Date.now() - started) / 1000)} s`);
+  out.push(`requests sent: ${tot(1)} (${tot(2)} HTTP attempts); faults injected: ${tot(11)} (+ ${netTot('cutBefore') + netTot('cutAfter') + netTot('delayed')} connections cut or delayed); violations found: ${totalViolations}; 500s: ${phases.reduce((a, p) => a + p.stats.s500, 0)}; wall time ${Math.round((Date.now() - started) / 1000)} s`);
   out.push(`${passed} passed, ${failed} failed`);
   const text = out.join('\n');
   console.log(text);

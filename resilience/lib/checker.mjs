@@ -10,7 +10,7 @@ import pg from 'pg';
 
 export const CHECKS = {
   'no-500': 'no request ever got a 5xx other than 503',
-  'expected-answers': 'every answer is an expected one: 201/200, 409 of the operation, 503 with a known code; no 4xx of another kind',
+  'expected-answers': 'every answer is an expected one: 201/200, 409 of the operation, 503 with a known code; no 4xx of another kind; a hostile request (unstorable expiresAt) 400 VALIDATION_FAILED naming expiresAt',
   invariant: 'used + scheduled <= total, used >= 0, scheduled >= 0 for every authorization',
   'ledger-reconciles': 'counters = ledger sums = reservation sums; after-values chain; each reservation\u2019s ledger matches its status',
   'acknowledged-exactly-once': 'every 2xx operation is in the database exactly once and as answered; answer stored',
@@ -148,6 +148,12 @@ export function checkHistory({ records, snapshot, seedAuthorizations, expiryGrac
     // (whether something had been applied for its key is judged by nothing-unexplained).
     const expiredWhenSent = rec.op === 'reserve' && f?.status === 400 && f.code === 'VALIDATION_FAILED' && rec.body?.expiresAt &&
       Date.parse(rec.body.expiresAt) <= rec.attempts.at(-1).t1 && JSON.stringify(f.body?.fields ?? '').includes('expiresAt');
+    const refusedAsHostile = f?.status === 400 && f.code === 'VALIDATION_FAILED' && Array.isArray(f.body?.fields) && f.body.fields.map((x) => x.field).join() === 'expiresAt';
+    if (rec.hostile) {
+      // Refused by validation, before any transaction, on every attempt (unknown outcomes are retried).
+      if (rec.outcome !== 'unknown' && !refusedAsHostile) fail('expected-answers', `hostile ${rec.op} answered ${f?.status} ${f?.code ?? ''}`.trim(), short(rec));
+      continue;
+    }
     if (rec.outcome === 'rejected' && !expiredWhenSent && !(f.status === 409 && EXPECTED_REJECTIONS[rec.op]?.has(f.code))) {
       fail('expected-answers', `${rec.op} answered ${f.status} ${f.code ?? ''}`.trim(), short(rec));
     }

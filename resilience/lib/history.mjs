@@ -32,7 +32,7 @@ export class History {
 
   /** Figures for the summary table. */
   stats() {
-    const s = { requests: this.records.length, attempts: 0, ack: 0, s409: 0, s503: 0, other: 0, s500: 0, unknownAttempts: 0, unknownRetried: 0, unknownResolved: 0, unknownFinal: 0, abandoned: 0, replays: 0 };
+    const s = { requests: this.records.length, attempts: 0, ack: 0, s409: 0, s503: 0, hostile400: 0, other: 0, s500: 0, unknownAttempts: 0, unknownRetried: 0, unknownResolved: 0, unknownFinal: 0, abandoned: 0, replays: 0 };
     for (const r of this.records) {
       s.attempts += r.attempts.length;
       for (const a of r.attempts) {
@@ -44,6 +44,7 @@ export class History {
       const f = r.final;
       if (r.outcome === 'ack') s.ack++;
       else if (f && f.status === 409) s.s409++;
+      else if (r.hostile && f && f.status === 400) s.hostile400++;
       else if (r.outcome !== 'unknown' && !(f && f.status === 503)) s.other++;
       const hadUnknown = r.attempts.some((a) => a.status === 0);
       if (hadUnknown && r.attempts.length > 1) s.unknownRetried++;

@@ -138,6 +138,13 @@ export function selfTestCases() {
       },
     },
     {
+      name: 'hostile reserve (unstorable expiresAt) that was not refused by validation',
+      expect: ['expected-answers'],
+      history(records) {
+        pickAcked(records, 'reserve').hostile = true;
+      },
+    },
+    {
       name: 'release applied with no request (status, ledger, counters by hand)',
       expect: ['nothing-unexplained'],
       async sql(q, records) {

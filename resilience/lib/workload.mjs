@@ -81,9 +81,14 @@ function pick(rng, arr) {
  *   sometimes both at once with two keys on one reservation (exactly one may win);
  *   a stale release/consume of a finished reservation (must be 409, change nothing);
  *   a deliberate replay of an acknowledged request with its key (same answer, replay header) —
- *     also of reservations with an expiresAt, after it passed, unless replayExpiring is false.
+ *     also of reservations with an expiresAt, after it passed, unless replayExpiring is false;
+ *   hostile (issue 11): clients of the second organization send, as `hostileFraction` of their
+ *     requests, a reservation with an expiresAt PostgreSQL cannot store (year 10000 in UTC). It
+ *     must get 400 VALIDATION_FAILED, and nobody else may notice it (no-500 for everyone).
  */
-export function startClients({ seedData, client, history, tag, durationMs, rng, expiringFraction = 0.1, expiresInMs = [1000, 4000], replayExpiring = true }) {
+export const UNSTORABLE_EXPIRES_AT = '9999-12-31T23:59:59-23:59';
+
+export function startClients({ seedData, client, history, tag, durationMs, rng, expiringFraction = 0.1, expiresInMs = [1000, 4000], replayExpiring = true, hostileFraction = 0.05 }) {
   const stopAt = Date.now() + durationMs;
   let inflight = 0;
 
@@ -135,7 +140,14 @@ export function startClients({ seedData, client, history, tag, durationMs, rng, 
       return r < 0.3 ? undefined : r < 0.4 ? 0 : Math.floor(rng() * (units + 1));
     };
 
+    const hostile = seedData.orgs.length > 1 && user.orgId === seedData.orgs[1].id;
     while (Date.now() < stopAt) {
+      if (hostile && rng() < hostileFraction) {
+        const auth = pick(rng, own);
+        const k = key();
+        await send({ op: 'reserve', key: k, method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body: { units: 1, reference: k, expiresAt: UNSTORABLE_EXPIRES_AT }, authorizationId: auth.id, hostile: true });
+        continue;
+      }
       const r = rng();
       if (scheduled.size > 0 && r < 0.42) {
         const ids = [...scheduled.keys()];
