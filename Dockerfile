@@ -5,10 +5,11 @@
 #   docker build -t unit-ledger:0.1.0 .
 #   docker run --rm -p 3000:3000 \
 #     -e DATABASE_URL=postgres://user:pass@db-host:5432/unit_ledger \
-#     -e JWT_SECRET="$(openssl rand -base64 48)" unit-ledger:0.1.0
+#     -e JWT_SECRET="$(openssl rand -base64 48)" -e METRICS_TOKEN="$(openssl rand -hex 24)" unit-ledger:0.1.0
 #
-# The image runs with NODE_ENV=production, so JWT_SECRET is required (the service refuses to
-# start without it, naming the variable). DATABASE_URL should always be set in a container; the
+# The image runs with NODE_ENV=production, so JWT_SECRET and METRICS_TOKEN (or METRICS_PUBLIC=true)
+# are required (the service refuses to start without them, naming the variable), and /api/docs
+# is served only with API_DOCS=true. DATABASE_URL should always be set in a container; the
 # embedded PostgreSQL fallback is for `npm start` on a workstation (see deploy/README.md).
 #
 # Stages: build (all dependencies, `nest build` → dist/), deps (production dependencies only),

@@ -148,7 +148,7 @@ function validateObjectMeta(object) {
 function acceptedEnvNames() {
   const source = read('src/config/load-config.ts');
   const names = new Set();
-  for (const m of source.matchAll(/\b(?:str|int)\(\s*'([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]);
+  for (const m of source.matchAll(/\b(?:str|int|bool)\(\s*'([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]);
   for (const m of source.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g)) names.add(m[1] ?? m[2]);
   // The parser must still understand the file: these are read there today.
   for (const anchor of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'NODE_ENV', 'SHUTDOWN_GRACE_MS']) {
@@ -438,7 +438,10 @@ describe('the manifests match the application', () => {
     assert.throws(() => loadConfig(data), /JWT_SECRET is required/);
     // ...and with the template's placeholders too: a known key can never sign tokens.
     assert.throws(() => loadConfig({ ...data, ...secretData() }), /JWT_SECRET must be at least 32 bytes/);
-    for (const name of ['DATABASE_URL', 'JWT_SECRET']) assert.ok(name in secretData(), `Secret provides ${name}`);
+    for (const name of ['DATABASE_URL', 'JWT_SECRET', 'METRICS_TOKEN']) assert.ok(name in secretData(), `Secret provides ${name}`);
+    // Production defaults: /metrics needs the token (the Secret's), the API docs are off.
+    assert.deepEqual([config.metricsToken, config.metricsPublic, config.apiDocs], ['metrics-token', false, false]);
+    assert.throws(() => loadConfig({ ...data, ...filled, METRICS_TOKEN: '' }), /METRICS_TOKEN is required when NODE_ENV=production/);
   });
 
   test('shutdown: the grace period outlasts SHUTDOWN_GRACE_MS plus the drain of requests in flight', () => {

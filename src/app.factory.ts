@@ -49,16 +49,19 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
   });
   app.useGlobalPipes(createValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Unit Ledger')
-      .setDescription('Insurance-authorized therapy units that can never be overbooked.')
-      .setVersion('1.0')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, documentRateLimits(document, '/api/v1/'), { jsonDocumentUrl: 'api/docs-json' });
+  // API_DOCS: by default outside production only (load-config.ts); otherwise /api/docs is a 404.
+  if (config.apiDocs) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Unit Ledger')
+        .setDescription('Insurance-authorized therapy units that can never be overbooked.')
+        .setVersion('1.0')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('api/docs', app, documentRateLimits(document, '/api/v1/'), { jsonDocumentUrl: 'api/docs-json' });
+  }
 
   const applied = await app.get(DatabaseState).migrate();
   if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
@@ -50,6 +51,13 @@ function shutdownOnSignals(running: Running): void {
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => void shutdown(signal));
 }
 
+/** The address the server actually bound, as a URL: `http://[::]:3000` is every interface (HOST unset). */
+function boundUrl(server: Server): string {
+  const { address, family, port } = server.address() as AddressInfo;
+  const everywhere = address === '::' || address === '0.0.0.0' ? ' (all interfaces)' : '';
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}${everywhere}`;
+}
+
 async function main(): Promise<void> {
   const running: Running = {};
   shutdownOnSignals(running);
@@ -70,9 +78,11 @@ async function main(): Promise<void> {
     step = 'database';
     const app = await createApp(config);
     step = 'listen';
-    await app.listen(config.port);
+    if (config.host === undefined) await app.listen(config.port);
+    else await app.listen(config.port, config.host);
     running.app = app;
-    logger.log(`Unit Ledger listening on http://127.0.0.1:${config.port} (API /api/v1, docs /api/docs)`);
+    const docs = config.apiDocs ? ', docs /api/docs' : '';
+    logger.log(`Unit Ledger listening on ${boundUrl(app.getHttpServer() as Server)} (API /api/v1${docs})`);
   } catch (error) {
     const { config } = running;
     console.error(describeStartFailure(error, step, { port: config?.port, databaseUrl: config?.databaseUrl, embedded: config?.embeddedDatabase }));

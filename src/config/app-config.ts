@@ -9,6 +9,8 @@ export interface RetryConfig {
 
 export interface AppConfig {
   port: number;
+  /** Address to listen on; unset: all interfaces (Node's default). */
+  host?: string;
   nodeEnv: NodeEnv;
   /** Unset: the service starts an embedded PostgreSQL under dataDir. */
   databaseUrl?: string;
@@ -26,6 +28,10 @@ export interface AppConfig {
   expirySweepIntervalMs: number;
   redisUrl?: string;
   metricsToken?: string;
+  /** /metrics without METRICS_TOKEN in production, on purpose (METRICS_PUBLIC=true). */
+  metricsPublic: boolean;
+  /** Serve /api/docs and /api/docs-json: API_DOCS, by default outside production only. */
+  apiDocs: boolean;
   logLevel: LogLevel;
   shutdownGraceMs: number;
   /** How long an idle keep-alive socket is kept open; above the idle timeout of any proxy in front. */

@@ -66,7 +66,41 @@ describe('loadConfig', () => {
   });
 
   it('accepts a production configuration', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u@h/db', JWT_EXPIRES_IN: '2h' });
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u@h/db', JWT_EXPIRES_IN: '2h', METRICS_TOKEN: 'm' });
     expect(config.jwtExpiresInSeconds).toBe(7200);
+  });
+
+  describe('production defaults: /metrics and the API docs', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+
+    it('refuses to start without METRICS_TOKEN or METRICS_PUBLIC=true, naming METRICS_TOKEN', () => {
+      expect(problemsOf(production)).toEqual(['METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)']);
+      expect(problemsOf({ ...production, METRICS_PUBLIC: 'false' })).toEqual(['METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)']);
+      expect(problemsOf({ ...production, METRICS_TOKEN: 'm' })).toEqual([]);
+      expect(loadConfig({ ...production, METRICS_PUBLIC: 'true' })).toMatchObject({ metricsToken: undefined, metricsPublic: true });
+    });
+
+    it('refuses METRICS_PUBLIC=true with METRICS_TOKEN, and anything but true or false', () => {
+      expect(problemsOf({ METRICS_PUBLIC: 'true', METRICS_TOKEN: 'm' })).toEqual(['METRICS_PUBLIC=true and METRICS_TOKEN contradict each other: set only one']);
+      expect(problemsOf({ METRICS_PUBLIC: 'yes' })).toEqual(['METRICS_PUBLIC must be true or false (got "yes")']);
+      expect(problemsOf({ API_DOCS: '1' })).toEqual(['API_DOCS must be true or false (got "1")']);
+    });
+
+    it('serves the API docs in production only with API_DOCS=true; elsewhere unless API_DOCS=false', () => {
+      const docs = (env: Record<string, string>) => loadConfig({ METRICS_TOKEN: 'm', ...env }).apiDocs;
+      expect([docs(production), docs({ ...production, API_DOCS: 'false' }), docs({ ...production, API_DOCS: 'TRUE' })]).toEqual([false, false, true]);
+      expect([docs({}), docs({ NODE_ENV: 'test' }), docs({ API_DOCS: 'false' })]).toEqual([true, true, false]);
+    });
+
+    it('outside production /metrics may stay open without saying so', () => {
+      expect(loadConfig({})).toMatchObject({ metricsToken: undefined, metricsPublic: false, apiDocs: true });
+    });
+  });
+
+  it('listens on all interfaces unless HOST names one', () => {
+    expect(loadConfig({}).host).toBeUndefined();
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '::1' }).host).toBe('::1');
+    expect(problemsOf({ HOST: 'a b' })).toEqual(['HOST must be an IP address or a host name to listen on (got "a b")']);
   });
 });

@@ -33,6 +33,13 @@ export function loadConfig(env: Env): AppConfig {
     }
     return value;
   };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
 
   const nodeEnvRaw = str('NODE_ENV') ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
@@ -98,6 +105,23 @@ export function loadConfig(env: Env): AppConfig {
     else problems.push(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/subnets (got "${trustProxyRaw}")`);
   }
 
+  const host = str('HOST');
+  if (host !== undefined && !/^[\w.:%-]+$/.test(host)) {
+    problems.push(`HOST must be an IP address or a host name to listen on (got "${host}")`);
+  }
+
+  // Production shows nothing to anyone who reaches the port unless told: /metrics needs
+  // METRICS_TOKEN, or METRICS_PUBLIC=true to open it on purpose; the API docs need API_DOCS=true.
+  const metricsToken = str('METRICS_TOKEN');
+  const metricsPublic = bool('METRICS_PUBLIC', false);
+  if (metricsPublic && metricsToken !== undefined) {
+    problems.push('METRICS_PUBLIC=true and METRICS_TOKEN contradict each other: set only one');
+  }
+  if (nodeEnv === 'production' && metricsToken === undefined && !metricsPublic) {
+    problems.push('METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)');
+  }
+  const apiDocs = bool('API_DOCS', nodeEnv !== 'production');
+
   const loginPer15Min = int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 1_000_000);
   // The per-email ceiling backs up the per-(email, address) limit: 100 by default, never below it.
   const loginPerEmailPer15Min = int('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN', Math.max(100, loginPer15Min), 1, 10_000_000);
@@ -107,6 +131,7 @@ export function loadConfig(env: Env): AppConfig {
 
   const config: AppConfig = {
     port: int('PORT', 3000, 1, 65_535),
+    host,
     nodeEnv,
     databaseUrl,
     embeddedDatabase: false,
@@ -124,7 +149,9 @@ export function loadConfig(env: Env): AppConfig {
     },
     expirySweepIntervalMs: int('EXPIRY_SWEEP_INTERVAL_MS', 5000, 50, 86_400_000),
     redisUrl,
-    metricsToken: str('METRICS_TOKEN'),
+    metricsToken,
+    metricsPublic,
+    apiDocs,
     logLevel: logLevel ?? 'log',
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
