@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     logger.log(`Unit Ledger listening on ${boundUrl(app.getHttpServer() as Server)} (API /api/v1${docs})`);
   } catch (error) {
     const { config } = running;
-    console.error(describeStartFailure(error, step, { port: config?.port, databaseUrl: config?.databaseUrl, embedded: config?.embeddedDatabase }));
+    console.error(describeStartFailure(error, step, { port: config?.port, host: config?.host, databaseUrl: config?.databaseUrl, embedded: config?.embeddedDatabase }));
     await running.stopEmbedded?.().catch(() => undefined);
     process.exit(1);
   }

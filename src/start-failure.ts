@@ -25,12 +25,15 @@ function databaseAddress(databaseUrl: string | undefined): string {
 }
 
 /** One message that says what failed and what to do; never "undefined". */
-export function describeStartFailure(error: unknown, step: StartStep, settings: { port?: number; databaseUrl?: string; embedded?: boolean }): string {
+export function describeStartFailure(error: unknown, step: StartStep, settings: { port?: number; host?: string; databaseUrl?: string; embedded?: boolean }): string {
   if (error instanceof ConfigError || error instanceof EmbeddedDatabaseError) return error.message;
   const reason = reasonOf(error);
   const code = codeOf(error);
   if (step === 'listen' && code === 'EADDRINUSE') {
     return `Port ${settings.port} is already in use by another process (another instance of this service?). Stop it, or set PORT to a free port.`;
+  }
+  if (step === 'listen' && (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+    return `Cannot listen on ${settings.host} (HOST): ${reason}. Set HOST to an address of this machine, or unset it to listen on all interfaces.`;
   }
   if (step === 'listen' && code === 'EACCES') return `Not allowed to listen on port ${settings.port}: set PORT to a port above 1023, or run with that privilege.`;
   if (step === 'database' && typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) {

@@ -35,6 +35,17 @@ describe('production defaults, as the built service starts', () => {
     }
   });
 
+  it('HOST that is no address of this machine: exits 1 naming HOST', async () => {
+    // 192.0.2.1: TEST-NET-1 (RFC 5737), never an address of this machine; nothing is sent there.
+    const port = await freePort();
+    const run = await runUntilExit({ HOST: '192.0.2.1', DATABASE_URL: await systemDatabase(), PORT: String(port) });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `Cannot listen on 192.0.2.1 (HOST): listen EADDRNOTAVAIL: address not available 192.0.2.1:${port}. ` +
+        'Set HOST to an address of this machine, or unset it to listen on all interfaces.',
+    );
+  });
+
   it('HOST unset: listens on all interfaces and says so', async () => {
     const service = await startService({ DATABASE_URL: await systemDatabase() });
     try {
