@@ -15,7 +15,8 @@ import { documentRateLimits } from './rate-limit/rate-limit.openapi';
 import { checkBodyBytes } from './shared/http/json-guard';
 import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
-import { applyKeepAliveTimeout, shutdownMiddleware } from './shared/http/http-server';
+import { answerEarlyRefusals, applyConnectionLimits, shutdownMiddleware } from './shared/http/http-server';
+import { securityHeadersMiddleware } from './shared/http/security-headers';
 import { ShutdownState } from './health/readiness.service';
 
 /**
@@ -30,7 +31,14 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
     // Throw on a failed start instead of exiting, so the caller (main.ts, tests) decides.
     abortOnError: false,
   });
-  applyKeepAliveTimeout(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
+  applyConnectionLimits(app.getHttpServer(), {
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    maxConnections: config.httpMaxConnections,
+  });
+  answerEarlyRefusals(app.getHttpServer());
+  app.use(securityHeadersMiddleware);
   app.use(shutdownMiddleware(app.get(ShutdownState)));
   app.useBodyParser('json', { limit: '100kb', strict: true, verify: checkBodyBytes });
   app.use(requestLogMiddleware(logger));

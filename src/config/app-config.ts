@@ -36,6 +36,12 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /** How long an idle keep-alive socket is kept open; above the idle timeout of any proxy in front. */
   httpKeepAliveTimeoutMs: number;
+  /** A request's headers must be complete this long after its first byte (408 otherwise). */
+  httpHeadersTimeoutMs: number;
+  /** A whole request, body included, must be received this long after its first byte (408 otherwise). */
+  httpRequestTimeoutMs: number;
+  /** Connections open at once per instance; more are closed as soon as they are accepted. */
+  httpMaxConnections: number;
   /** Express 'trust proxy': false, a hop count, or addresses/subnets of the proxies in front. */
   trustProxy: boolean | number | string;
 }

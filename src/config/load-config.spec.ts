@@ -19,6 +19,9 @@ describe('loadConfig', () => {
       retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 },
       rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10, loginPerEmailPer15Min: 100 },
       httpKeepAliveTimeoutMs: 65_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpMaxConnections: 1_000,
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -41,6 +44,13 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS'],
     [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '999' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '10s' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '3600001' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' }, 'HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_MAX_CONNECTIONS: '0' }, 'HTTP_MAX_CONNECTIONS'],
+    [{ HTTP_MAX_CONNECTIONS: 'many' }, 'HTTP_MAX_CONNECTIONS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
     [{ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '0' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN'],
     [{ RATE_LIMIT_LOGIN_PER_15_MIN: '20', RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '19' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN'],
@@ -52,6 +62,11 @@ describe('loadConfig', () => {
 
   it('reports every problem at once', () => {
     expect(problemsOf({ PORT: 'x', RETRY_MAX_ATTEMPTS: 'y' })).toHaveLength(2);
+  });
+
+  it('takes the HTTP timeouts and connection cap as given', () => {
+    const config = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_MAX_CONNECTIONS: '3' });
+    expect([config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs, config.httpMaxConnections]).toEqual([2000, 2000, 3]);
   });
 
   it('login limits: the per-email ceiling is 100 unless set, and never below the per-(email, address) limit', () => {

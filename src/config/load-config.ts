@@ -155,8 +155,15 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: logLevel ?? 'log',
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     httpKeepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
+    httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+    httpMaxConnections: int('HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
     trustProxy,
   };
+  // A request's headers are part of it: a headers timeout above the request timeout would never apply.
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS');
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
