@@ -331,7 +331,7 @@ describe('attack catalogue (one application, default limits)', () => {
   });
 });
 
-describe('attack catalogue: login brute force (default limit of 10 logins per 15 minutes per email)', () => {
+describe('attack catalogue: login brute force (default limit of 10 logins per 15 minutes per email and client IP)', () => {
   let t: TestApp;
   let victim: { email: string; password: string };
 
@@ -362,7 +362,7 @@ describe('attack catalogue: login brute force (default limit of 10 logins per 15
     expectRateLimited(await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'wrong-password-1' } }), 15 * 60);
   });
 
-  it('X-Forwarded-For, X-Real-IP and Forwarded headers do not reset the per-email limit (the service trusts no proxy) → 429', async () => {
+  it('X-Forwarded-For, X-Real-IP and Forwarded headers do not reset the per-(email, IP) limit (the service trusts no proxy) → 429', async () => {
     for (const headers of [{ 'x-forwarded-for': '203.0.113.7' }, { 'x-real-ip': '198.51.100.9' }, { forwarded: 'for=192.0.2.60;proto=https' }, { 'x-forwarded-for': '127.0.0.2, 10.0.0.1' }] as Record<string, string>[]) {
       expectRateLimited(await t.request('POST', '/api/v1/auth/login', { body: victim, headers }), 15 * 60);
     }
