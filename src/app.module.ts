@@ -15,6 +15,7 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { MemoryRateLimitStorage } from './rate-limit/memory-rate-limit.storage';
 import { redisRateLimitStorage } from './rate-limit/redis-rate-limit.storage';
 import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
+import { NoBodyGuard } from './shared/http/no-body.guard';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 
@@ -49,6 +50,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        // Then, like a body DTO's validation: no body where the route takes none.
+        { provide: APP_GUARD, useClass: NoBodyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };
