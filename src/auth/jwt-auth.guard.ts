@@ -4,7 +4,7 @@ import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { reportRateLimit, retryAfterSeconds } from '../rate-limit/rate-limit.headers';
-import { rateLimitKey } from '../rate-limit/rate-limit.options';
+import { ANON_WINDOW_MS, clientIp, rateLimitKey } from '../rate-limit/rate-limit.options';
 import { RateLimitedError, UnauthorizedError } from '../shared/errors/api-error';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthUser } from './auth-user';
@@ -40,9 +40,9 @@ export class JwtAuthGuard implements CanActivate {
    */
   private async countAnonymous(request: Request, response: Response): Promise<void> {
     const limit = this.config.rateLimit.anonPerMinute;
-    const hits = await this.limits.increment(rateLimitKey('anon', request.ip ?? 'unknown'), 60_000, limit, 60_000, 'anon').catch(() => undefined);
+    const hits = await this.limits.increment(rateLimitKey('anon', clientIp(request)), ANON_WINDOW_MS, limit, ANON_WINDOW_MS, 'anon').catch(() => undefined);
     if (!hits) return;
-    reportRateLimit(response, 'anon', limit, 60_000, hits);
+    reportRateLimit(response, 'anon', limit, ANON_WINDOW_MS, hits);
     if (hits.isBlocked) throw new RateLimitedError(retryAfterSeconds(hits));
   }
 }

@@ -23,7 +23,10 @@ const loginEmail = (req: TrackedRequest) => {
   const email = req.body?.email;
   return typeof email === 'string' ? email.trim().toLowerCase() : '';
 };
-const clientIp = (req: TrackedRequest) => req.ip ?? 'unknown';
+export const clientIp = (req: Request) => req.ip ?? 'unknown';
+
+/** The per-IP limit's window, also counted by the JWT guard for requests whose token fails. */
+export const ANON_WINDOW_MS = 60_000;
 
 /**
  * SPEC §6: per authenticated user, per IP for anonymous requests, and for logins per (email,
@@ -53,7 +56,7 @@ export function rateLimitOptions(config: AppConfig, storage?: ThrottlerStorage):
       },
       {
         name: 'anon',
-        ttl: 60_000,
+        ttl: ANON_WINDOW_MS,
         limit: anonPerMinute,
         skipIf: (context) => unlimited(context) || !!requestOf(context).user,
         getTracker: (req) => clientIp(req as TrackedRequest),

@@ -4,8 +4,8 @@ export function todayUtc(now: Date = new Date()): string {
 }
 
 /** The instants PostgreSQL can store as the ISO-8601 text Date#toISOString writes: years 0001–9999 in UTC. */
-export const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
-export const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** A real calendar date written YYYY-MM-DD (2026-02-30 is not one), in years 0001–9999 (PostgreSQL has no year 0). */
 export function isCalendarDate(value: unknown): value is string {
