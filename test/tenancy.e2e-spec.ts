@@ -191,18 +191,20 @@ describe("tenancy: lists of org A never include org B's objects", () => {
     expect(res.body).toEqual({ items: [], nextCursor: null });
   });
 
-  it.each(['ADMIN', 'PRACTITIONER', 'VIEWER'] as RoleName[])("A's %s × GET /authorizations?organizationId=<B> → 200, still only A's", async (role) => {
-    const res = await t.request('GET', `/api/v1/authorizations?limit=100&organizationId=${B.id}`, { token: A.tokens[role] });
-    expectStatus(res, 200);
-    expect(res.body.items.map((a: { id: string }) => a.id)).not.toContain(sharedB.authorizationId);
-    expect(isA(res.body.items)).toBe(true);
+  // The filter is SUPER_ADMIN's: for anyone else it is refused (400), never silently ignored — not even their own organization's id.
+  it.each((['ADMIN', 'PRACTITIONER', 'VIEWER'] as RoleName[]).flatMap((role) => [
+    [role, '/authorizations', 'B'],
+    [role, '/authorizations', 'A'],
+    ...(role === 'ADMIN' ? [[role, '/users', 'B'], [role, '/users', 'A']] : []),
+  ]) as [RoleName, string, 'A' | 'B'][])("A's %s × GET %s?organizationId=<%s> → 400 VALIDATION_FAILED naming organizationId", async (role, path, org) => {
+    const res = await t.request('GET', `/api/v1${path}?organizationId=${(org === 'A' ? A : B).id}`, { token: A.tokens[role] });
+    expectStatus(res, 400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.fields).toEqual([{ field: 'organizationId', message: 'organizationId is a filter for SUPER_ADMIN only; your lists always show your own organization' }]);
   });
 
-  it.each([
-    ['GET /users', () => '/api/v1/users'],
-    ['GET /users?organizationId=<B>', () => `/api/v1/users?organizationId=${B.id}`],
-  ])("A's ADMIN × %s → 200, only A's users", async (_label, path) => {
-    const res = await t.request('GET', path(), { token: A.tokens.ADMIN });
+  it("A's ADMIN × GET /users → 200, only A's users", async () => {
+    const res = await t.request('GET', '/api/v1/users', { token: A.tokens.ADMIN });
     expectStatus(res, 200);
     const ids = res.body.items.map((u: { id: string }) => u.id);
     expect(ids).toEqual(expect.arrayContaining(Object.values(A.userIds)));

@@ -527,6 +527,36 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
     });
   });
 
+  describe('the message says what is wrong with the value sent (not the last rule declared)', () => {
+    const totalUnits = 'totalUnits must be an integer from 1 to 1000000';
+    it.each([
+      ['"10" (a string)', '10', totalUnits],
+      ['true', true, totalUnits],
+      ['null', null, totalUnits],
+      ['2.5', 2.5, totalUnits],
+      ['0', 0, totalUnits],
+      ['1000001', 1_000_001, totalUnits],
+    ])('POST /authorizations totalUnits %s → exactly one field problem: the range', async (_name, value, message) => {
+      const res = await send('POST', '/api/v1/authorizations', { token: org.tokens.ADMIN, body: { ...authBase(), totalUnits: value } });
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([{ field: 'totalUnits', message }]);
+    });
+
+    it.each([
+      ['POST reservations units "5"', () => send('POST', `/api/v1/authorizations/${reservationAuth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: '5' } }), 'units', 'units must be an integer from 1 to 1000000'],
+      ['PATCH authorization totalUnits false', () => send('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { totalUnits: false } }), 'totalUnits', 'totalUnits must be an integer from 1 to 1000000'],
+      ['consume units -1', () => send('POST', `/api/v1/reservations/${reservationId}/consume`, { token: org.tokens.PRACTITIONER, body: { units: -1 } }), 'units', 'units must be an integer from 0 to 1000000'],
+      ['list limit=-1', () => send('GET', '/api/v1/authorizations?limit=-1', { token: org.tokens.VIEWER }), 'limit', 'limit must be an integer from 1 to 100'],
+      ['list limit=abc', () => send('GET', '/api/v1/authorizations?limit=abc', { token: org.tokens.VIEWER }), 'limit', 'limit must be an integer from 1 to 100'],
+      ['ledger limit=0', () => send('GET', `/api/v1/authorizations/${auth.id}/ledger?limit=0`, { token: org.tokens.VIEWER }), 'limit', 'limit must be an integer from 1 to 100'],
+      ['ledger limit=101', () => send('GET', `/api/v1/authorizations/${auth.id}/ledger?limit=101`, { token: org.tokens.VIEWER }), 'limit', 'limit must be an integer from 1 to 100'],
+    ])('%s → 400 with that message', async (_name, call, field, message) => {
+      const res = await call();
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([{ field, message }]);
+    });
+  });
+
   describe('the boundaries themselves are accepted (the tables above are not refusing everything)', () => {
     it('totalUnits 1 and 1,000,000; patientId 128 chars; authNumber 64; notes 2000; payer 128; serviceCode 4 and 8 chars', async () => {
       const a = await send('POST', '/api/v1/authorizations', {

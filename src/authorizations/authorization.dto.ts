@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsCalendarDate, OptionalField, TextLength } from '../shared/http/validators';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsCalendarDate, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 
 export const SERVICE_CODE = /^[A-Z0-9]{4,8}$/;
@@ -34,9 +34,7 @@ export class CreateAuthorizationDto {
   serviceCode!: string;
 
   @ApiProperty({ minimum: 1, maximum: 1_000_000 })
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IsIntInRange(1, 1_000_000)
   totalUnits!: number;
 
   @ApiProperty({ example: '2026-01-01' })
@@ -62,9 +60,7 @@ export class CreateAuthorizationDto {
 export class UpdateAuthorizationDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Adjusts the authorized units (ledger ADJUST)' })
   @OptionalField()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IsIntInRange(1, 1_000_000)
   totalUnits?: number;
 
   @ApiPropertyOptional({ example: '2026-12-31' })
@@ -97,9 +93,7 @@ export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @OptionalField()
   @Transform(toLimit)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsIntInRange(1, 100)
   limit: number = 20;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
-import { Role } from '../auth/role';
+import { Role, superAdminFilter } from '../auth/role';
 import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../shared/errors/api-error';
 import { AuthNumberTakenError, HasUnitActivityError } from '../shared/errors/business-errors';
@@ -71,7 +71,8 @@ export class AuthorizationsService {
     const scope = tenantScope(caller, 'a.organization_id');
     const where: string[] = [`true${scope.sql}`];
     const params: unknown[] = [...scope.params];
-    if (caller.role === Role.SUPER_ADMIN && query.organizationId) (where.push('a.organization_id = ?'), params.push(query.organizationId));
+    const organizationId = superAdminFilter(caller.role, 'organizationId', query.organizationId);
+    if (organizationId !== undefined) (where.push('a.organization_id = ?'), params.push(organizationId));
     if (query.patientId !== undefined) (where.push('a.patient_id = ?'), params.push(query.patientId));
     if (query.serviceCode !== undefined) (where.push('a.service_code = ?'), params.push(query.serviceCode));
     if (query.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(today, query.status));

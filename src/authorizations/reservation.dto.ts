@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
-import { IsCalendarDate, IsInstant, OptionalField, TextLength } from '../shared/http/validators';
+import { IsIn, IsString } from 'class-validator';
+import { IsCalendarDate, IsInstant, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { AuthorizationResponse, PageQuery } from './authorization.dto';
 import { ReservationStatus } from './reservation.entity';
 
@@ -8,9 +8,7 @@ const RESERVATION_STATUSES: ReservationStatus[] = ['SCHEDULED', 'CONSUMED', 'REL
 
 export class CreateReservationDto {
   @ApiProperty({ minimum: 1, maximum: 1_000_000 })
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IsIntInRange(1, 1_000_000)
   units!: number;
 
   @ApiPropertyOptional({ description: 'Defaults to today (UTC)', example: '2026-11-27' })
@@ -33,9 +31,7 @@ export class CreateReservationDto {
 export class ConsumeReservationDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, description: 'Defaults to all reserved units; the rest is released' })
   @OptionalField()
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @IsIntInRange(0, 1_000_000)
   units?: number;
 }
 

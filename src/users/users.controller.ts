@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } 
 import type { Response } from 'express';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser, Roles } from '../auth/decorators';
-import { MANAGERS } from '../auth/role';
+import { MANAGERS, superAdminFilter } from '../auth/role';
 import { IdempotencyContext } from '../idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { uuidParam } from '../shared/http/uuid-param';
@@ -35,7 +35,7 @@ export class UsersController {
   @Get()
   @ApiOkResponse({ type: UserList })
   async list(@CurrentUser() caller: AuthUser, @Query() query: ListUsersQuery): Promise<UserList> {
-    return { items: await this.users.list(caller, query.organizationId) };
+    return { items: await this.users.list(caller, superAdminFilter(caller.role, 'organizationId', query.organizationId)) };
   }
 
   @Patch(':id')

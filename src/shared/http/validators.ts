@@ -30,6 +30,22 @@ export function IsInstant(options?: ValidationOptions) {
 }
 
 /**
+ * An integer from `min` to `max`, in one check with one message: separate @IsInt/@Min/@Max run
+ * last-declared first, so "10", true or null read "must not be greater than …".
+ */
+export function IsIntInRange(min: number, max: number, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIntInRange',
+      target: target.constructor,
+      propertyName,
+      constraints: [min, max],
+      options: { message: `${propertyName} must be an integer from ${min} to ${max}`, ...options },
+      validator: { validate: (value: unknown) => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max },
+    });
+}
+
+/**
  * Like @IsOptional, but only an absent field is skipped: an explicit null is validated (and
  * refused) like any other wrong type. Fields that may be cleared use @IsOptional instead.
  */
