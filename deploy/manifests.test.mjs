@@ -4,7 +4,9 @@
 //   node --test deploy/
 //
 // Needs the repository's devDependencies (kubernetes-models, yaml, typescript); no cluster, no
-// Docker. kubectl and promtool are used when they are on PATH (those two checks skip otherwise).
+// Docker. Two checks need a tool on PATH: promtool (Debian: prometheus) and kubectl (Debian:
+// kubernetes-client) for `kubectl kustomize`. Under CI=true a missing tool FAILS the check (.ci/run
+// installs both first); elsewhere the check is skipped, and the skip names the missing tool.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,22 @@ const DEPLOY = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(DEPLOY, '..');
 const NODE_MODULES = join(ROOT, 'node_modules');
 const read = (path) => readFileSync(join(ROOT, path), 'utf8');
+
+/** CI=true (or 1/yes): every check must run; a missing tool is a failure, not a skip. */
+const IN_CI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+
+/**
+ * Whether `tool` answers `args` (its version); if not, fails under CI and skips elsewhere, saying so.
+ * Returns true when the check may go on.
+ */
+function requireTool(t, tool, args, install) {
+  const probe = spawnSync(tool, args, { encoding: 'utf8' });
+  if (probe.status === 0) return true;
+  const why = `${tool} is not on PATH (${probe.error?.code ?? `exit ${probe.status}: ${(probe.stderr ?? '').trim().slice(0, 200)}`}); install ${install}`;
+  if (IN_CI) assert.fail(`CI=true: this check must run, but ${why}`);
+  t.skip(`NOT CHECKED (CI is not set): ${why}`);
+  return false;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The manifests
@@ -323,7 +341,7 @@ describe('schemas', () => {
   });
 
   test('promtool accepts the PrometheusRule groups', (t) => {
-    if (spawnSync('promtool', ['--version']).status !== 0) return t.skip('promtool is not on PATH');
+    if (!requireTool(t, 'promtool', ['--version'], 'Debian package prometheus')) return;
     const dir = mkdtempSync(join(tmpdir(), 'unit-ledger-rules-'));
     try {
       const file = join(dir, 'rules.json'); // JSON is YAML
@@ -338,9 +356,54 @@ describe('schemas', () => {
   test('kustomization.yaml lists every manifest but the Secret template, and builds', (t) => {
     const kustomization = parse(readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8'));
     assert.deepEqual([...kustomization.resources].sort(), MANIFEST_FILES.filter((f) => f !== 'secret.yaml'));
-    if (spawnSync('kubectl', ['version', '--client']).status !== 0) return t.skip('kubectl is not on PATH');
+    if (!requireTool(t, 'kubectl', ['version', '--client'], 'Debian package kubernetes-client')) return;
     const built = parseAllDocuments(execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8' })).map((d) => d.toJS());
     assert.deepEqual(built.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'ServiceMonitor']);
+    // What kubectl apply -k sends is the manifests themselves, with the images: entries applied.
+    const withImages = (object) => {
+      const copy = structuredClone(object);
+      for (const c of copy.spec?.template?.spec?.containers ?? []) {
+        const [name, tag] = c.image.split(':');
+        const rule = (kustomization.images ?? []).find((i) => i.name === name);
+        if (rule) c.image = `${rule.newName ?? name}:${rule.newTag ?? tag}`;
+      }
+      return copy;
+    };
+    for (const object of built) {
+      const source = documents.find(({ object: o }) => o.kind === object.kind && o.metadata.name === object.metadata.name);
+      assert.ok(source, `kustomize produced ${object.kind}/${object.metadata.name}, which no manifest declares`);
+      assert.deepEqual(object, withImages(source.object), `${object.kind}/${object.metadata.name} as built by kubectl kustomize`);
+    }
+  });
+
+  test('kubectl kustomize rejects a broken kustomization (self-test of the build check)', (t) => {
+    if (!requireTool(t, 'kubectl', ['version', '--client'], 'Debian package kubernetes-client')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'unit-ledger-kustomize-'));
+    try {
+      for (const name of readdirSync(DEPLOY).filter((n) => /\.ya?ml$/.test(n))) writeFileSync(join(dir, name), readFileSync(join(DEPLOY, name)));
+      const kustomization = readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8');
+      writeFileSync(join(dir, 'kustomization.yaml'), kustomization.replace('  - pdb.yaml\n', '  - pdb.yaml\n  - no-such-file.yaml\n'));
+      const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+      assert.notEqual(run.status, 0, 'kubectl kustomize accepted a resource that does not exist');
+      assert.match(run.stderr, /no-such-file\.yaml/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('promtool rejects a broken rule (self-test of the promtool check)', (t) => {
+    if (!requireTool(t, 'promtool', ['--version'], 'Debian package prometheus')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'unit-ledger-rules-'));
+    try {
+      const file = join(dir, 'rules.json');
+      const groups = structuredClone(only('PrometheusRule').spec.groups);
+      groups[0].rules[0].expr = 'sum(rate(';
+      writeFileSync(file, JSON.stringify({ groups }));
+      const run = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+      assert.notEqual(run.status, 0, 'promtool accepted an unparsable expression');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
