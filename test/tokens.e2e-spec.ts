@@ -121,6 +121,21 @@ describe('tokens: forged, tampered and stale bearer tokens are refused with 401'
       ['no exp at all: a token that would never expire (right key)', () => forge(HS256, without('exp'))],
       ['exp not a number (right key)', () => forge(HS256, claims({ exp: 'never' }))],
       ['not yet valid: nbf in an hour (right key)', () => forge(HS256, claims({ nbf: now() + 3600 }))],
+      // Issue 11 point 7: a correctly signed token is still refused when its header names critical
+      // extensions (RFC 7515 §4.1.11: nothing here understands any), when its lifetime is longer
+      // than the service ever issues (JWT_EXPIRES_IN, 900 s here), or when it says nothing of when
+      // it was issued.
+      ['header with crit: ["b64"] and b64: false (right key)', () => forge({ ...HS256, b64: false, crit: ['b64'] }, claims())],
+      ['header with crit: ["exp"] (right key)', () => forge({ ...HS256, crit: ['exp'] }, claims())],
+      ['header with an empty crit list (right key)', () => forge({ ...HS256, crit: [] }, claims())],
+      ['lifetime one second longer than JWT_EXPIRES_IN: exp − iat = 901 (right key)', () => {
+        const iat = now() - 5;
+        return forge(HS256, claims({ iat, exp: iat + 901 }));
+      }],
+      ['lifetime of a year, unexpired (right key)', () => forge(HS256, claims({ iat: now() - 5, exp: now() + 31_536_000 }))],
+      ['no iat at all (right key)', () => forge(HS256, without('iat'))],
+      ['iat not a number (right key)', () => forge(HS256, claims({ iat: String(now() - 5) }))],
+      ['iat null (right key)', () => forge(HS256, claims({ iat: null }))],
       ['missing iss', () => forge(HS256, without('iss'))],
       ['wrong iss', () => forge(HS256, claims({ iss: 'someone-else' }))],
       ['iss differing in case', () => forge(HS256, claims({ iss: 'Unit-Ledger' }))],
@@ -232,10 +247,42 @@ describe('tokens: forged, tampered and stale bearer tokens are refused with 401'
       const again = await t.request('POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
       expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'INVALID_CREDENTIALS' });
 
-      // Reactivated: the same (unexpired) token works again — it was refused for the user, not for itself.
+      // Reactivated (issue 11 point 7): the deactivation ended every token issued before it, for
+      // good — the same unexpired token stays refused; a new login works.
       const on = await t.request('PATCH', `/api/v1/users/${created.body.id}`, { token: org.tokens.ADMIN, body: { active: true } });
       expect(on.status).toBe(200);
-      expect((await me(`Bearer ${token}`)).status).toBe(200);
+      expect(on.body.active).toBe(true);
+      await expectUnauthorized(`Bearer ${token}`);
+      await expectUnauthorized(`Bearer ${forged}`);
+      const fresh = await login(t.request, email, PASSWORD);
+      const who = await me(`Bearer ${fresh}`);
+      expect({ status: who.status, id: who.body.id }).toEqual({ status: 200, id: created.body.id });
+      await expectUnauthorized(`Bearer ${token}`);
+    });
+
+    it('a role change ends every token issued before it (401, also for a hand-signed one); a new login works with the new role', async () => {
+      const email = `role-change-${randomBytes(4).toString('hex')}@example.com`;
+      const created = await t.request('POST', '/api/v1/users', { token: org.tokens.ADMIN, body: { email, password: PASSWORD, role: 'PRACTITIONER' } });
+      expect(created.status).toBe(201);
+      const old = await login(t.request, email, PASSWORD);
+      const forged = forge(HS256, claims({ sub: created.body.id }));
+      expect((await me(`Bearer ${old}`)).status).toBe(200);
+      expect((await me(`Bearer ${forged}`)).status).toBe(200);
+
+      const changed = await t.request('PATCH', `/api/v1/users/${created.body.id}`, { token: org.tokens.ADMIN, body: { role: 'VIEWER' } });
+      expect({ status: changed.status, role: changed.body.role }).toEqual({ status: 200, role: 'VIEWER' });
+      await expectUnauthorized(`Bearer ${old}`);
+      await expectUnauthorized(`Bearer ${forged}`);
+
+      const fresh = await login(t.request, email, PASSWORD);
+      const who = await me(`Bearer ${fresh}`);
+      expect({ status: who.status, body: who.body }).toEqual({ status: 200, body: { id: created.body.id, email, role: 'VIEWER', organizationId: org.id } });
+
+      // A PATCH that changes neither the role nor `active` ends nothing.
+      const same = await t.request('PATCH', `/api/v1/users/${created.body.id}`, { token: org.tokens.ADMIN, body: { role: 'VIEWER', active: true } });
+      expect(same.status).toBe(200);
+      expect((await me(`Bearer ${fresh}`)).status).toBe(200);
+      await expectUnauthorized(`Bearer ${old}`);
     });
 
     it('a token whose signing key changed (service restarted with another JWT_SECRET) is refused', async () => {

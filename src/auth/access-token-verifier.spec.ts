@@ -15,11 +15,12 @@ function token(claims: Record<string, unknown>, header: Record<string, unknown> 
 const valid = { sub: SUB, iss: JWT_ISSUER, aud: JWT_AUDIENCE, exp: NOW + 60, iat: NOW - 1 };
 
 describe('AccessTokenVerifier.subjectOf', () => {
-  const verifier = new AccessTokenVerifier(SECRET, {} as UserDirectory);
+  const verifier = new AccessTokenVerifier(SECRET, {} as UserDirectory, { jwtExpiresInSeconds: 900 });
 
   it('accepts a token signed as the service signs them', () => {
     expect(verifier.subjectOf(token(valid), NOW)).toBe(SUB);
     expect(verifier.subjectOf(token({ ...valid, aud: ['other', JWT_AUDIENCE] }), NOW)).toBe(SUB);
+    expect(verifier.subjectOf(token({ ...valid, iat: NOW - 840, gen: 3 }), NOW)).toBe(SUB);
   });
 
   it.each([
@@ -30,6 +31,13 @@ describe('AccessTokenVerifier.subjectOf', () => {
     ['exp as text', token({ ...valid, exp: String(NOW + 60) })],
     ['expired', token({ ...valid, exp: NOW })],
     ['not yet valid', token({ ...valid, nbf: NOW + 1 })],
+    ['crit in the header', token(valid, { alg: 'HS256', typ: 'JWT', crit: ['exp'] })],
+    ['no iat', token({ ...valid, iat: undefined })],
+    ['iat as text', token({ ...valid, iat: String(NOW - 1) })],
+    ['exp − iat longer than the lifetime', token({ ...valid, iat: NOW - 841 })],
+    ['gen negative', token({ ...valid, gen: -1 })],
+    ['gen as text', token({ ...valid, gen: '0' })],
+    ['gen fractional', token({ ...valid, gen: 1.5 })],
     ['nbf as text', token({ ...valid, nbf: 'soon' })],
     ['other issuer', token({ ...valid, iss: 'someone' })],
     ['other audience', token({ ...valid, aud: 'someone' })],

@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   sub: string;
   role: Role;
   org: string | null;
+  /** The user's token generation when the token was issued; missing counts as 0 (tokens issued before it existed). */
+  gen: number;
   /** Set by the signer (JWT_EXPIRES_IN); required when verifying. */
   exp?: number;
 }

@@ -21,7 +21,7 @@ export class AuthService {
     const user = await this.em.fork().findOne(User, { email: email.trim().toLowerCase() }, { populate: ['passwordHash'] });
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (!user || !valid || !user.active) throw new InvalidCredentialsError();
-    const claims: AccessTokenClaims = { sub: user.id, role: user.role, org: user.organizationId };
+    const claims: AccessTokenClaims = { sub: user.id, role: user.role, org: user.organizationId, gen: user.tokenGeneration };
     return {
       accessToken: await this.jwt.signAsync(claims),
       tokenType: 'Bearer',

@@ -9,6 +9,7 @@ import { LedgerEntry } from '../authorizations/ledger-entry.entity';
 import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial';
 import { Migration20261128000000_reservation_expiries } from './migrations/Migration20261128000000_reservation_expiries';
+import { Migration20261202000000_user_token_generation } from './migrations/Migration20261202000000_user_token_generation';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -20,6 +21,7 @@ export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerE
 export const MIGRATIONS = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261128000000_reservation_expiries', class: Migration20261128000000_reservation_expiries },
+  { name: 'Migration20261202000000_user_token_generation', class: Migration20261202000000_user_token_generation },
 ];
 
 export function ormConfig(clientUrl: string, poolSize = 10) {

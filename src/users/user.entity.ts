@@ -23,6 +23,13 @@ export class User {
   @Property({ type: 'boolean' })
   active: boolean & Opt = true;
 
+  /**
+   * Incremented when the user is deactivated or their role changes; an access token carries the
+   * value it was issued under (claim `gen`) and is refused once they differ (issue 11 point 7).
+   */
+  @Property({ type: 'integer' })
+  tokenGeneration: number & Opt = 0;
+
   @Property({ type: 'timestamptz' })
   createdAt: Date & Opt = new Date();
 

@@ -68,9 +68,17 @@ export class UsersService {
       const [user] = await tx.query<User>(`select ${USER_COLUMNS} from users where id = ?${scope}`, [id, ...scopeParams]);
       if (!user) throw new NotFoundError('User');
       checkUserUpdate(caller, user, dto);
+      const role = dto.role ?? user.role;
+      const active = dto.active ?? user.active;
+      // Deactivation and a role change end every token issued before them, for good: the
+      // generation the tokens carry no longer matches (decided on the row's values of this UPDATE,
+      // so a concurrent change cannot slip between a read and the write).
       const [updated] = await tx.query<User>(
-        `update users set role = ?, active = ?, updated_at = now() where id = ? returning ${USER_COLUMNS}`,
-        [dto.role ?? user.role, dto.active ?? user.active, id],
+        `update users set role = ?, active = ?,
+           token_generation = token_generation + case when (active and not ?::boolean) or role <> ? then 1 else 0 end,
+           updated_at = now()
+         where id = ? returning ${USER_COLUMNS}`,
+        [role, active, active, role, id],
       );
       return presentUser(updated);
     });
