@@ -10,6 +10,7 @@ import { createApi } from './lib/api.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { runScenario } from './lib/run-scenario.mjs';
 import { countStatuses } from './lib/verdict.mjs';
+import { sqlFindings } from './lib/integrity.mjs';
 import { createReportDir, writeReport } from './lib/report-files.mjs';
 import { buildLoadtestBlocks } from './lib/loadtest-report.mjs';
 
@@ -52,12 +53,10 @@ runMain(async () => {
   check('integrity: no negative counters', s.integrity.negative === 0, s.integrity.negative);
   check('integrity: ledger reconciles with counters', s.integrity.ledgerMismatches === 0, s.integrity.ledgerMismatches);
   check('integrity: counters = harness bookkeeping', s.integrity.clientMismatches === 0, s.integrity.clientMismatches);
-  if (s.sql.available) {
-    for (const [name, r] of Object.entries(s.sql.checks)) {
-      if ('value' in r) check(`integrity (SQL): ${name} = 0`, r.value === 0, r.value);
-      else console.log(`skip   integrity (SQL): ${name}: ${r.skipped}`);
-    }
-  }
+  // A query that errors, or no connection, is NOT OK; SQL not run at all is NOT OK under CI=true.
+  const sqlChecks = sqlFindings(s.sql);
+  for (const f of sqlChecks) check(`integrity (SQL): ${f.name} ${f.limit}`, f.pass, f.value);
+  if (!sqlChecks.length) console.log(`SKIP   integrity (SQL), not checked (CI is not set): ${s.sql.reason}`);
   check('metrics: unit_transactions_total exported', s.metrics.present);
   check('metrics: no exhausted retries', s.metrics.present && s.metrics.failures === 0, s.metrics.failures);
   for (const c of s.evaluation.targets) console.log(`info   target ${c.name}: ${c.value} (${c.limit}) ${c.pass ? 'MET' : 'MISSED'}`);

@@ -87,22 +87,36 @@ const SQL_CHECKS = {
      WHERE r.id IS NULL OR e.reservation_id IS NULL OR e.expires_at <> r.expires_at`,
 };
 
-/** Whole-table SQL checks; a check whose query fails (schema differs) is reported as skipped. */
-export async function checkViaSql(databaseUrl) {
+/** CI=true (or 1/yes): the SQL checks must run; "not run" is then a failure too. */
+export const sqlRequiredByDefault = () => /^(1|true|yes)$/i.test(process.env.CI ?? '');
+
+/**
+ * Whole-table SQL checks. Returns
+ *   { available: false, reason }                 no database URL: not run;
+ *   { available: false, error: true, reason }    a URL, but no connection: a failure;
+ *   { available: true, checks: { name: { value } | { error } } }
+ * A query that fails (a missing table or column, a syntax error, a result that is not one integer
+ * `n`) is `{ error }`: a failure, never a skip, so a check cannot pass by not running.
+ * `checks` replaces the built-in queries (tests).
+ */
+export async function checkViaSql(databaseUrl, { checks = SQL_CHECKS } = {}) {
   if (!databaseUrl) return { available: false, reason: 'no database URL (set DATABASE_URL)' };
   const client = new pg.Client({ connectionString: databaseUrl });
   try {
     await client.connect();
   } catch (err) {
-    return { available: false, reason: `cannot connect: ${err.message}` };
+    await client.end().catch(() => {});
+    return { available: false, error: true, reason: `cannot connect: ${err.message}` };
   }
   const out = { available: true, checks: {} };
   try {
-    for (const [name, sql] of Object.entries(SQL_CHECKS)) {
+    for (const [name, sql] of Object.entries(checks)) {
       try {
-        out.checks[name] = { value: (await client.query(sql)).rows[0].n };
+        const { rows } = await client.query(sql);
+        const n = rows.length === 1 ? rows[0].n : undefined;
+        out.checks[name] = Number.isInteger(n) ? { value: n } : { error: `expected one row with an integer n, got ${JSON.stringify(rows).slice(0, 200)}` };
       } catch (err) {
-        out.checks[name] = { skipped: err.message };
+        out.checks[name] = { error: err.message };
       }
     }
     try {
@@ -114,4 +128,24 @@ export async function checkViaSql(databaseUrl) {
     await client.end();
   }
   return out;
+}
+
+/**
+ * The SQL checks as pass/fail findings, for the verdict and the CI smoke: each count must be 0;
+ * a query that errored fails; no connection fails; not run (no database URL) fails when
+ * `required` (default: under CI=true) and yields no finding otherwise (the report says "not run").
+ */
+export function sqlFindings(sql, { required = sqlRequiredByDefault() } = {}) {
+  if (!sql?.available) {
+    if (sql?.error) return [{ name: 'SQL checks could run', value: sql.reason, limit: 'connected', pass: false }];
+    if (required) return [{ name: 'SQL checks ran (required under CI=true)', value: `not run: ${sql?.reason ?? 'no result'}`, limit: 'ran', pass: false }];
+    return [];
+  }
+  const findings = Object.entries(sql.checks).map(([name, r]) =>
+    'error' in r || !Number.isInteger(r.value)
+      ? { name, value: `query failed: ${r.error ?? `no value (${JSON.stringify(r)})`}`, limit: '= 0', pass: false }
+      : { name, value: r.value, limit: '= 0', pass: r.value === 0 },
+  );
+  if (findings.length === 0) findings.push({ name: 'SQL checks ran', value: 'no checks', limit: '≥ 1', pass: false });
+  return findings;
 }

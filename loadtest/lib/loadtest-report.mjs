@@ -55,8 +55,8 @@ export function integrityBlocks(integrity, sql) {
     ['authorizations excluded from the bookkeeping check (unknown outcome)', integrity.uncertain],
   ];
   if (sql?.available) {
-    for (const [name, r] of Object.entries(sql.checks)) rows.push([`SQL, whole table: ${name}`, 'value' in r ? r.value : `skipped (${r.skipped})`]);
-  } else rows.push(['SQL checks', `not run: ${sql?.reason ?? 'no database URL'}`]);
+    for (const [name, r] of Object.entries(sql.checks)) rows.push([`SQL, whole table: ${name}`, 'value' in r ? r.value : `QUERY FAILED (${r.error ?? r.skipped})`]);
+  } else rows.push(['SQL checks', `${sql?.error ? 'FAILED' : 'not run'}: ${sql?.reason ?? 'no database URL'}`]);
   const blocks = [
     { p: 'Through the API, for every seeded authorization: `used + scheduled ≤ total`, counters ≥ 0, `scheduled = ΣRESERVE − ΣRELEASE − ΣEXPIRE − ΣCONSUME`, `used = ΣCONSUME`, `total = initial + ΣADJUST`, the last ledger entry’s after-values equal the counters, and the counters equal what the harness predicts from the responses it received.' },
     { table: { head: ['check', 'result'], rows } },

@@ -1,4 +1,5 @@
 // GO/NO-GO: every gating criterion must pass. Targets are printed, not gating.
+import { sqlFindings } from './integrity.mjs';
 
 const statusOf = (key) => (key === 'network error' ? 0 : Number(key.split(' ')[0]));
 
@@ -10,18 +11,19 @@ export function countStatuses(outcomes, pred) {
 
 export const crit = (name, value, limit, pass, gating = true) => ({ name, value, limit, pass: Boolean(pass), gating });
 
-/** Integrity through the API and, when it ran, in SQL over the whole tables: every count must be 0. */
-export function integrityCriteria(integrity, sql) {
+/**
+ * Integrity through the API and in SQL over the whole tables: every count must be 0; an SQL query
+ * that errored, or no connection, fails; SQL not run at all fails under CI=true (sqlFindings).
+ */
+export function integrityCriteria(integrity, sql, { sqlRequired } = {}) {
   const c = [
     crit('Integrity (API): rows with used + scheduled > total', integrity.overbooked, '= 0', integrity.overbooked === 0),
     crit('Integrity (API): negative counters', integrity.negative, '= 0', integrity.negative === 0),
     crit('Integrity (API): ledger-vs-counter mismatches', integrity.ledgerMismatches, '= 0', integrity.ledgerMismatches === 0),
     crit('Integrity (API): service counters vs the harness’s own bookkeeping', integrity.clientMismatches, '= 0', integrity.clientMismatches === 0),
   ];
-  if (sql?.available) {
-    for (const [name, r] of Object.entries(sql.checks)) {
-      if ('value' in r) c.push(crit(`Integrity (SQL, whole table): ${name}`, r.value, '= 0', r.value === 0));
-    }
+  for (const f of sqlFindings(sql, sqlRequired === undefined ? {} : { required: sqlRequired })) {
+    c.push(crit(`Integrity (SQL, whole table): ${f.name}`, f.value, f.limit, f.pass));
   }
   return c;
 }
