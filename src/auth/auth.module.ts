@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
+import { AuthModuleOptions } from '@nestjs/passport';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { BootstrapAdmin } from './bootstrap-admin.service';
-import { JWT_AUDIENCE, JWT_ISSUER, resolveJwtSecret } from './jwt-secret';
-import { AccessTokenVerifier, JWT_SECRET } from './access-token-verifier';
+import { AUTH_STRATEGY_NAMES, authModuleOptions, authStrategyNames } from './auth-strategies';
+import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, resolveJwtSecret } from './jwt-secret';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { VerifiedTokens } from './verified-tokens';
 import { RolesGuard } from './roles.guard';
 
 @Module({
@@ -14,18 +17,21 @@ import { RolesGuard } from './roles.guard';
     JwtModule.registerAsync({
       inject: [JWT_SECRET, APP_CONFIG],
       extraProviders: [{ provide: JWT_SECRET, inject: [APP_CONFIG], useFactory: resolveJwtSecret }],
+      // Signing only: tokens are verified by JwtStrategy (Passport) with the same key, issuer and audience.
       useFactory: (secret: string, config: AppConfig) => ({
         secret,
         signOptions: { algorithm: 'HS256', expiresIn: config.jwtExpiresInSeconds, issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
-        verifyOptions: { algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
       }),
     }),
   ],
   controllers: [AuthController],
   providers: [
     { provide: JWT_SECRET, inject: [APP_CONFIG], useFactory: resolveJwtSecret },
+    { provide: AUTH_STRATEGY_NAMES, useFactory: authStrategyNames },
+    { provide: AuthModuleOptions, inject: [AUTH_STRATEGY_NAMES], useFactory: authModuleOptions },
     AuthService,
-    AccessTokenVerifier,
+    VerifiedTokens,
+    JwtStrategy,
     BootstrapAdmin,
     JwtAuthGuard,
     RolesGuard,

@@ -14,5 +14,8 @@ export function resolveJwtSecret(config: AppConfig): string {
   return secret;
 }
 
+/** The signing key (resolveJwtSecret), for the signer (@nestjs/jwt) and the verifier (JwtStrategy). */
+export const JWT_SECRET = Symbol('JWT_SECRET');
+
 export const JWT_ISSUER = 'unit-ledger';
 export const JWT_AUDIENCE = 'unit-ledger-api';
