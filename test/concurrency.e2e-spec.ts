@@ -29,15 +29,17 @@ describe('concurrency: the invariant under simultaneous unit operations', () => 
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
   });
 
-  it('a concurrent mix of reserve, consume and release keeps the invariant and reconciles with the ledger', async () => {
+  it('a concurrent mix of reserve, consume and release: every refusal justified, then exactly the capacity (17 × 5 of 85 free) is reserved', async () => {
     const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 100 });
     const reserve = (units: number) =>
       t.request('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units } });
     // Seed 10 reservations of 5 units (50 scheduled), then race: 20 more reservations of 5,
-    // consumption of 3 units from 5 seeded reservations, release of the other 5.
+    // consumption of 3 units from 5 seeded reservations (each frees 2), release of the other 5
+    // (each frees 5). Capacity for the race: 50 free before, 50 + 5 × 2 + 5 × 5 = 85 after.
     const seeded = await Promise.all(Array.from({ length: 10 }, () => reserve(5)));
-    expect(seeded.every((r) => r.status === 201)).toBe(true);
+    expect(seeded.map((r) => r.status)).toEqual(Array(10).fill(201));
     const ids = seeded.map((r) => r.body.reservation.id as string);
+    const { rows: [{ last: seedEnd }] } = await t.sql.query('select max(id)::text as last from ledger_entries where authorization_id = $1', [auth.id]);
     const mix = await Promise.all([
       ...Array.from({ length: 20 }, () => reserve(5)),
       ...ids.slice(0, 5).map((id) => t.request('POST', `/api/v1/reservations/${id}/consume`, { token: org.tokens.PRACTITIONER, body: { units: 3 } })),
@@ -46,16 +48,41 @@ describe('concurrency: the invariant under simultaneous unit operations', () => 
     const [reserves, consumes, releases] = [mix.slice(0, 20), mix.slice(20, 25), mix.slice(25)];
     expect(consumes.map((r) => r.status)).toEqual(Array(5).fill(200));
     expect(releases.map((r) => r.status)).toEqual(Array(5).fill(200));
-    const reserved = reserves.filter((r) => r.status === 201).length;
-    expect(reserves.filter((r) => r.status !== 201).every((r) => r.status === 409 && r.body.code === 'INSUFFICIENT_UNITS')).toBe(true);
+    const granted = reserves.filter((r) => r.status === 201);
+    const refused = reserves.filter((r) => r.status !== 201);
+    // Every refusal is 409 INSUFFICIENT_UNITS for 5 units with fewer than 5 available, and names
+    // an availability the authorization really had: the one left after some entry of its ledger.
+    const { rows: history } = await t.sql.query(
+      'select (total_after - used_after - scheduled_after)::int as available from ledger_entries where authorization_id = $1 and id >= $2 order by id',
+      [auth.id, seedEnd],
+    );
+    const availabilities = new Set(history.map((h) => h.available as number));
+    for (const r of refused) {
+      expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', requestedUnits: 5, availableUnits: expect.any(Number) }));
+      expect(r.body.availableUnits).toBeLessThan(5);
+      expect(availabilities).toContain(r.body.availableUnits);
+    }
+    // The 50 units free before the race always fit; the 85 free after it bound the rest.
+    expect(granted.length).toBeGreaterThanOrEqual(10);
+    expect(granted.length).toBeLessThanOrEqual(17);
+    let after = (await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
+    expect(after).toMatchObject({ usedUnits: 15, scheduledUnits: 5 * granted.length, availableUnits: 85 - 5 * granted.length });
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
 
-    // Whatever the interleaving: used = 5 × 3; scheduled = 5 × reserved; and no more than 100 in all.
-    const after = (await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
-    expect(after.usedUnits).toBe(15);
-    expect(after.scheduledUnits).toBe(5 * reserved);
-    expect(after.usedUnits + after.scheduledUnits).toBeLessThanOrEqual(100);
-    // Released/consumed units free room: at least (100 - 50) / 5 = 10 reservations must have fit.
-    expect(reserved).toBeGreaterThanOrEqual(10);
+    // The refused ones sent again, now that every release and consume has landed: exactly the
+    // capacity is granted — 17 reservations of 5 in all — and the rest (3) see 0 available.
+    const again = await Promise.all(refused.map(() => reserve(5)));
+    expect(again.filter((r) => r.status === 201)).toHaveLength(17 - granted.length);
+    const stillRefused = again.filter((r) => r.status !== 201);
+    expect(stillRefused).toHaveLength(3);
+    for (const r of stillRefused) expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', availableUnits: 0, requestedUnits: 5 }));
+    after = (await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
+    expect(after).toMatchObject({ totalUnits: 100, usedUnits: 15, scheduledUnits: 85, availableUnits: 0, status: 'EXHAUSTED' });
+    const ledger = await t.request('GET', `/api/v1/authorizations/${auth.id}/ledger?limit=100`, { token: org.tokens.VIEWER });
+    const count = (kind: string) => ledger.body.items.filter((e: { type: string; units: number }) => `${e.type}:${e.units}` === kind).length;
+    expect({ reserve: count('RESERVE:5'), consume: count('CONSUME:3'), release2: count('RELEASE:2'), release5: count('RELEASE:5'), all: ledger.body.items.length }).toEqual({
+      reserve: 10 + 17, consume: 5, release2: 5, release5: 5, all: 42,
+    });
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
   });
 

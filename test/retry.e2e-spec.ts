@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
 import { TestApp } from './helpers/test-app';
-import { createAuthorization, metrics, metricValue, OrgWorld, startAppWithOrg } from './helpers/world';
+import { createAuthorization, metricDelta, metrics, metricValue, OrgWorld, startAppWithOrg } from './helpers/world';
 
 /**
  * Provokes a real serialization failure: an outside SERIALIZABLE transaction updates the
@@ -42,7 +42,7 @@ describe('retries on real serialization failures', () => {
     expect(res.status).toBe(201);
     expect(res.body.authorization).toMatchObject({ scheduledUnits: 10, notes: 'touched from outside' });
     const after = await metrics(t.request);
-    const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>) => metricDelta(before, after, name, labels);
     expect(delta('unit_transaction_retries_total', { operation: 'reserve' })).toBe(1);
     expect(delta('unit_transactions_total', { operation: 'reserve', outcome: 'committed' })).toBe(1);
     expect(delta('unit_transaction_failures_total', { operation: 'reserve' })).toBe(0);

@@ -10,12 +10,41 @@ export interface IntegrityReport {
    * (a SCHEDULED reservation with an expiresAt has exactly one row, with the same instant).
    */
   expiryMismatches: number;
+  /**
+   * Authorizations whose counters disagree with their reservations: scheduledUnits ≠ Σ units of
+   * SCHEDULED reservations, or usedUnits ≠ Σ consumedUnits of CONSUMED ones.
+   */
+  reservationMismatches: number;
+  /**
+   * Ledger entries whose totalAfter / usedAfter / scheduledAfter differ from the running sums of
+   * the authorization's ledger replayed in id order (from its initial total), or record an
+   * overbooked state.
+   */
+  runningMismatches: number;
+  /**
+   * Reservations whose ledger entries are not the ones their state implies, in order: SCHEDULED
+   * → RESERVE u; RELEASED → RESERVE u, RELEASE u; EXPIRED → RESERVE u, EXPIRE u; CONSUMED c →
+   * RESERVE u, CONSUME c (when c > 0), RELEASE u − c (when > 0). Also an entry on another
+   * authorization than its reservation's.
+   */
+  reservationLedgerMismatches: number;
 }
 
 /** What checkIntegrity reports for a consistent database. */
-export const INTACT: IntegrityReport = { invariantViolations: 0, ledgerMismatches: 0, expiryMismatches: 0 };
+export const INTACT: IntegrityReport = {
+  invariantViolations: 0,
+  ledgerMismatches: 0,
+  expiryMismatches: 0,
+  reservationMismatches: 0,
+  runningMismatches: 0,
+  reservationLedgerMismatches: 0,
+};
 
-/** SPEC §3 reconciliation, for every authorization, straight from the tables. */
+/**
+ * SPEC §3 reconciliation, for every authorization, straight from the tables: the counters against
+ * the ledger's sums, the reservations table and the ledger's running `*After` values (as
+ * resilience/lib/checker.mjs does after a fault run).
+ */
 export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
   const invariant = await sql.query(
     `select count(*)::int as n from authorizations
@@ -39,5 +68,53 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     from (select id, expires_at from reservations where status = 'SCHEDULED' and expires_at is not null) r
     full join reservation_expiries e on e.reservation_id = r.id
     where r.id is null or e.reservation_id is null or e.expires_at <> r.expires_at`);
-  return { invariantViolations: invariant.rows[0].n, ledgerMismatches: mismatches.rows[0].n, expiryMismatches: expiries.rows[0].n };
+  const reservations = await sql.query(`
+    select count(*)::int as n
+    from authorizations a
+    left join (select authorization_id,
+                      sum(units) filter (where status = 'SCHEDULED') as scheduled,
+                      sum(consumed_units) filter (where status = 'CONSUMED') as consumed,
+                      sum(consumed_units) filter (where status <> 'CONSUMED') as stray_consumed
+               from reservations group by authorization_id) r on r.authorization_id = a.id
+    where coalesce(r.scheduled, 0) <> a.scheduled_units or coalesce(r.consumed, 0) <> a.used_units or coalesce(r.stray_consumed, 0) <> 0`);
+  const running = await sql.query(`
+    with initial as (
+      select a.id, a.total_units - coalesce((select sum(l.units) from ledger_entries l where l.authorization_id = a.id and l.type = 'ADJUST'), 0) as total0
+      from authorizations a),
+    replay as (
+      select l.id, l.authorization_id, l.total_after, l.used_after, l.scheduled_after,
+        i.total0 + sum(case when l.type = 'ADJUST' then l.units else 0 end) over w as total,
+        sum(case when l.type = 'CONSUME' then l.units else 0 end) over w as used,
+        sum(case l.type when 'RESERVE' then l.units when 'ADJUST' then 0 else -l.units end) over w as scheduled
+      from ledger_entries l join initial i on i.id = l.authorization_id
+      window w as (partition by l.authorization_id order by l.id rows between unbounded preceding and current row))
+    select count(*)::int as n from replay
+    where total_after <> total or used_after <> used or scheduled_after <> scheduled
+       or used_after + scheduled_after > total_after or used_after < 0 or scheduled_after < 0`);
+  const shapes = await sql.query(`
+    with expected as (
+      select r.id, r.authorization_id, 1 as k, 'RESERVE' as type, r.units from reservations r
+      union all
+      select r.id, r.authorization_id, 2, 'RELEASE', r.units from reservations r where r.status = 'RELEASED'
+      union all
+      select r.id, r.authorization_id, 2, 'EXPIRE', r.units from reservations r where r.status = 'EXPIRED'
+      union all
+      select r.id, r.authorization_id, 2, 'CONSUME', r.consumed_units from reservations r where r.status = 'CONSUMED' and r.consumed_units > 0
+      union all
+      select r.id, r.authorization_id, 3, 'RELEASE', r.units - r.consumed_units from reservations r where r.status = 'CONSUMED' and r.units > r.consumed_units),
+    wanted as (
+      select id, string_agg(authorization_id || ' ' || type || ' ' || units, ',' order by k) as shape from expected group by id),
+    got as (
+      select reservation_id as id, string_agg(authorization_id || ' ' || type || ' ' || units, ',' order by ledger_entries.id) as shape
+      from ledger_entries where reservation_id is not null group by reservation_id)
+    select count(*)::int as n from wanted full join got on got.id = wanted.id
+    where wanted.shape is distinct from got.shape`);
+  return {
+    invariantViolations: invariant.rows[0].n,
+    ledgerMismatches: mismatches.rows[0].n,
+    expiryMismatches: expiries.rows[0].n,
+    reservationMismatches: reservations.rows[0].n,
+    runningMismatches: running.rows[0].n,
+    reservationLedgerMismatches: shapes.rows[0].n,
+  };
 }

@@ -59,14 +59,42 @@ export async function createAuthorization(request: Request, adminToken: string, 
   return res.body;
 }
 
-/** The value of one series in Prometheus text, 0 when absent. */
+/**
+ * The value of exactly one series in Prometheus text. An absent series (or labels matching more
+ * than one) throws: a metric that is not exported must fail the test, not read as 0.
+ */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const found = metricValueIfPresent(text, name, labels);
+  if (found === undefined) throw new Error(`metric ${name}${JSON.stringify(labels)} is not in the exposition`);
+  return found;
+}
+
+/** The series' value, or undefined when the exposition has no such series; several matching series throw. */
+export function metricValueIfPresent(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
+  const matches = text.split('\n').filter((line) => {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) return false;
+    const labelText = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
+    const present = labelText ? labelText.match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? [] : [];
+    return wanted.every((w) => present.includes(w));
+  });
+  if (matches.length > 1) throw new Error(`metric ${name}${JSON.stringify(labels)} matches ${matches.length} series: name every label`);
+  if (matches.length === 0) return undefined;
+  const value = Number(matches[0].slice(matches[0].lastIndexOf(' ') + 1));
+  if (Number.isNaN(value)) throw new Error(`metric ${name}${JSON.stringify(labels)}: not a number in ${matches[0]}`);
+  return value;
+}
+
+/**
+ * after − before for one series. The series must be in `after`; it may be missing from `before`
+ * only for a histogram's _bucket/_count/_sum (prom-client creates a labelled histogram series at
+ * its first observation), and then counts from 0. Counters are exported from the start.
+ */
+export function metricDelta(before: string, after: string, name: string, labels: Record<string, string> = {}): number {
+  const end = metricValue(after, name, labels);
+  const start = metricValueIfPresent(before, name, labels);
+  if (start === undefined && !/_(bucket|count|sum)$/.test(name)) throw new Error(`metric ${name}${JSON.stringify(labels)} was not exported before`);
+  return end - (start ?? 0);
 }
 
 export async function metrics(request: Request): Promise<string> {
