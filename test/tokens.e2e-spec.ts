@@ -297,6 +297,27 @@ describe('tokens: forged, tampered and stale bearer tokens are refused with 401'
     });
   });
 
+  it('two instances in one process (Passport keeps strategies process-wide) each verify with their own key and users, also after the other closed', async () => {
+    const otherSecret = `another-secret-${randomBytes(24).toString('hex')}`;
+    const other = await startTestApp({ JWT_SECRET: otherSecret }, t.databaseUrl);
+    const ownToken = forge(HS256, claims());
+    const otherToken = forge(HS256, claims(), otherSecret);
+    try {
+      const answers = [
+        (await me(`Bearer ${forge(HS256, claims({ iat: now() - 4 }))}`)).status,
+        (await me(`Bearer ${forge(HS256, claims({ iat: now() - 3 }), otherSecret)}`)).status,
+        (await other.request('GET', '/api/v1/auth/me', { token: otherToken })).status,
+        (await other.request('GET', '/api/v1/auth/me', { token: ownToken })).status,
+      ];
+      expect(answers).toEqual([200, 401, 200, 401]);
+    } finally {
+      await other.close();
+    }
+    // Tokens this instance has not seen yet: Passport decides them, with this instance's strategy.
+    expect((await me(`Bearer ${forge(HS256, claims({ iat: now() - 2 }))}`)).status).toBe(200);
+    await expectUnauthorized(`Bearer ${forge(HS256, claims({ iat: now() - 1 }), otherSecret)}`);
+  });
+
   it('with no JWT_SECRET the key is generated under DATA_DIR, and a token forged with that file’s key is accepted', async () => {
     const generated = await startTestApp({}, t.databaseUrl);
     try {
