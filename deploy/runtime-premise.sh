@@ -198,7 +198,7 @@ case "$DEV_CHECK" in
     fail "development dependencies installed by npm ci --omit=dev: ${DEV_CHECK#LEAK }" ;;
   *)
     if in_ci; then fail "CI=true: could not check that no development dependency is installed: ${DEV_CHECK#CANNOT }"; fi
-    SKIPPED+=("development dependencies NOT CHECKED: ${DEV_CHECK#CANNOT }")
+    SKIPPED+=("development dependencies: ${DEV_CHECK#CANNOT }")
     log "SKIP (CI is not set): development dependencies NOT CHECKED: ${DEV_CHECK#CANNOT }" ;;
 esac
 chmod -R a+rX,go-w "$APP"
