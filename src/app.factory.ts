@@ -12,8 +12,7 @@ import { requestLogMiddleware } from './logging/request-log.middleware';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import { documentRateLimits } from './rate-limit/rate-limit.openapi';
-import { checkBodyBytes } from './shared/http/json-guard';
-import { inputGuardMiddleware } from './shared/http/input-guard.middleware';
+import { queryGuardMiddleware } from './shared/http/query-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
 import { answerEarlyRefusals, applyConnectionLimits, shutdownMiddleware } from './shared/http/http-server';
 import { securityHeadersMiddleware } from './shared/http/security-headers';
@@ -40,9 +39,9 @@ export async function createApp(config: AppConfig, logDestination?: DestinationS
   answerEarlyRefusals(app.getHttpServer());
   app.use(securityHeadersMiddleware);
   app.use(shutdownMiddleware(app.get(ShutdownState)));
-  app.useBodyParser('json', { limit: '100kb', strict: true, verify: checkBodyBytes });
   app.use(requestLogMiddleware(logger));
-  app.use(inputGuardMiddleware);
+  // Bodies are parsed by JsonBodyGuard, after authentication and the per-user/per-IP limits.
+  app.use(queryGuardMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');

@@ -15,6 +15,7 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { MemoryRateLimitStorage } from './rate-limit/memory-rate-limit.storage';
 import { redisRateLimitStorage } from './rate-limit/redis-rate-limit.storage';
 import { ApiExceptionFilter } from './shared/errors/api-exception.filter';
+import { JsonBodyGuard } from './shared/http/json-body.guard';
 import { NoBodyGuard } from './shared/http/no-body.guard';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
@@ -46,11 +47,13 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
-        // Order matters: who you are, then what your role allows, then your rate limit.
+        // Order matters: who you are, then what your role allows, then your rate limit — all before
+        // a byte of the body is parsed; then the body, and no body where the route takes none.
+        // (The login limits, keyed by the email in the body, are a route guard: LoginRateLimited.)
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        // Then, like a body DTO's validation: no body where the route takes none.
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useClass: NoBodyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],

@@ -62,7 +62,7 @@ it.each([
   ['404 unknown route', () => t.request('GET', '/api/v1/nothing-here', { token: org.tokens.VIEWER }), 404, 'NOT_FOUND'],
   ['404 unknown object', () => t.request('GET', `/api/v1/reservations/${randomUUID()}`, { token: org.tokens.VIEWER }), 404, 'NOT_FOUND'],
   ['400 malformed JSON', () => t.request('POST', '/api/v1/auth/login', { rawBody: '{"email":', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED'],
-  ['413 body over 100 kB', () => t.request('POST', '/api/v1/organizations', { token: org.tokens.ADMIN, body: { name: 'x'.repeat(110_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
+  ['413 body over 100 kB', () => t.request('POST', '/api/v1/authorizations', { token: org.tokens.ADMIN, body: { notes: 'x'.repeat(110_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
   ['415 not JSON', () => t.request('POST', '/api/v1/auth/login', { rawBody: 'email=a', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
 ] as const)('%s: both headers on the error answer', async (_name, call, status, code) => {
   const res = await call();

@@ -5,6 +5,10 @@ import { AuthService } from './auth.service';
 import { CurrentUser, Public } from './decorators';
 import { LoginDto, MeResponse, TokenResponse } from './login.dto';
 import { LoginRateLimited } from '../rate-limit/rate-limit.decorators';
+import { JsonBodyLimit } from '../shared/http/json-body.guard';
+
+/** An email (254) and a password (1024 characters, each at most 6 bytes as a JSON escape) fit; nothing much bigger is read before the password check. */
+const LOGIN_BODY_LIMIT_BYTES = 8 * 1024;
 
 @ApiTags('auth')
 @Controller('auth')
@@ -14,6 +18,7 @@ export class AuthController {
   @Post('login')
   @Public()
   @LoginRateLimited()
+  @JsonBodyLimit(LOGIN_BODY_LIMIT_BYTES)
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
   @ApiOkResponse({ type: TokenResponse })

@@ -3,6 +3,7 @@ import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { RateLimitedError } from '../shared/errors/api-error';
 import { LimitAnswer, reportRateLimit, retryAfterSeconds } from './rate-limit.headers';
+import type { RateLimitName } from './rate-limit.options';
 
 /**
  * The library's guard decides which limits apply to a request (skipIf, per-route options); each
@@ -14,10 +15,13 @@ import { LimitAnswer, reportRateLimit, retryAfterSeconds } from './rate-limit.he
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly warnings = new Logger('RateLimit');
+  /** The global guard counts per user and per IP, before the body is read (JsonBodyGuard runs after it). */
+  protected readonly counts: ReadonlySet<RateLimitName> = new Set<RateLimitName>(['user', 'anon']);
 
   protected override async handleRequest({ context, limit, ttl, throttler, blockDuration, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
     const http = context.switchToHttp();
     const name = throttler.name!;
+    if (!this.counts.has(name as RateLimitName)) return true;
     let answer: LimitAnswer;
     try {
       const key = generateKey(context, await getTracker(http.getRequest(), context), name);
@@ -31,4 +35,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (answer.isBlocked) throw new RateLimitedError(retryAfterSeconds(answer));
     return true;
   }
+}
+
+/**
+ * The login limits are keyed by the email in the body, so they are counted by this route guard
+ * (@LoginRateLimited), which runs after the global guards have counted the per-IP limit and
+ * JsonBodyGuard has read the (small) body.
+ */
+@Injectable()
+export class LoginRateLimitGuard extends RateLimitGuard {
+  protected override readonly counts: ReadonlySet<RateLimitName> = new Set<RateLimitName>(['login', 'login-email']);
 }

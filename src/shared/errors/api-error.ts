@@ -24,9 +24,15 @@ export interface FieldProblem {
   message: string;
 }
 
+/** A refusal lists at most this many problems: a body of 9,000 unknown keys must not earn a 500 kB answer. */
+export const MAX_LISTED_FIELDS = 20;
+
 export class ValidationFailedError extends ApiError {
   constructor(fields: FieldProblem[], message = 'The request is not valid') {
-    super(400, 'VALIDATION_FAILED', message, { fields });
+    const unlisted = fields.length - MAX_LISTED_FIELDS;
+    super(400, 'VALIDATION_FAILED', unlisted > 0 ? `${message}; ${unlisted} more problems are not listed` : message, {
+      fields: unlisted > 0 ? fields.slice(0, MAX_LISTED_FIELDS) : fields,
+    });
   }
 }
 

@@ -40,7 +40,8 @@ function toApiError(exception: unknown): ApiError {
   }
   const status = parserStatus(exception);
   if (status !== undefined && status >= 400 && status < 500) {
-    const message = status === 413 ? 'Request body exceeds 100 kB' : (exception as Error).message || 'Request body is not valid JSON';
+    const limit = (exception as { limit?: unknown }).limit;
+    const message = status === 413 && typeof limit === 'number' ? `Request body exceeds ${limit / 1024} kB` : (exception as Error).message || 'Request body is not valid JSON';
     const field = (exception as { field?: unknown }).field;
     return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: typeof field === 'string' ? field : 'body', message }] } : {});
   }
