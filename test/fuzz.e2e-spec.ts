@@ -228,8 +228,14 @@ interface BodyRoute {
   /** Cross-field rules (checked by the service after the DTO): fields they make invalid. */
   cross?: (body: Record<string, any>) => string[];
   success: number;
-  /** Business rejections possible for a DTO-valid body: status → codes. */
+  /** Business rejections possible for a DTO-valid body: status → codes (only codes the fixtures can justify). */
   business?: Record<number, string[]>;
+  /**
+   * For a DTO-valid body: the one refusal the fixture's current state justifies (status, code and
+   * the extra fields of the error body), or undefined when the route must succeed. Read before
+   * the request is sent; when given, it replaces `business`.
+   */
+  refusal?: (body: Record<string, any>) => Promise<{ status: number; code: string; fields: Record<string, unknown> } | undefined>;
   /** After a 2xx: the answer agrees with what was sent; fixtures used up are replaced. */
   accepted?: (res: RawResult, body: Record<string, any>) => Promise<void>;
   runs: number;
@@ -436,7 +442,8 @@ const bodyRoutes = (): BodyRoute[] => [
     valid: () => ({ notes: `notes ${next()}` }),
     cross: (b) => (b.endDate !== undefined && b.endDate < fx.patchAuth.startDate ? ['endDate'] : []),
     success: 200,
-    business: { 409: ['TOTAL_BELOW_ALLOCATED', 'HAS_SCHEDULED_UNITS'] },
+    // No 409 is possible: nothing is ever reserved on fx.patchAuth (used + scheduled = 0), so
+    // neither TOTAL_BELOW_ALLOCATED (totalUnits >= 1) nor HAS_SCHEDULED_UNITS can be justified.
     accepted: async (res, b) => {
       expect(res.body).toMatchObject({ id: fx.patchAuth.id, ...b, ...(b.status && b.status !== 'ACTIVE' ? { status: b.status } : { status: expect.any(String) }) });
     },
@@ -455,7 +462,21 @@ const bodyRoutes = (): BodyRoute[] => [
     },
     valid: () => ({ units: 1, reference: `appt-${next()}` }),
     success: 201,
-    business: { 409: ['INSUFFICIENT_UNITS', 'OUTSIDE_AUTHORIZATION_PERIOD'] },
+    // fx.reserveAuth is ACTIVE, runs from 400 days ago to 400 days ahead and holds 1,000,000
+    // units (every reservation made here is released again): OUTSIDE_AUTHORIZATION_PERIOD only for
+    // a serviceDate outside that period, INSUFFICIENT_UNITS only for more than it has left.
+    refusal: async (b) => {
+      const { rows: [a] } = await t.sql.query(
+        `select start_date::text as "startDate", end_date::text as "endDate", (total_units - used_units - scheduled_units)::int as available from authorizations where id = $1`,
+        [fx.reserveAuth.id],
+      );
+      const serviceDate: string = b.serviceDate ?? dayOffset(0);
+      if (serviceDate < a.startDate || serviceDate > a.endDate) {
+        return { status: 409, code: 'OUTSIDE_AUTHORIZATION_PERIOD', fields: { serviceDate, startDate: a.startDate, endDate: a.endDate } };
+      }
+      if (b.units > a.available) return { status: 409, code: 'INSUFFICIENT_UNITS', fields: { availableUnits: a.available, requestedUnits: b.units } };
+      return undefined;
+    },
     accepted: async (res, b) => {
       expect(res.body.reservation).toMatchObject({ authorizationId: fx.reserveAuth.id, units: b.units, reference: b.reference ?? null, status: 'SCHEDULED' });
       if (b.serviceDate) expect(res.body.reservation.serviceDate).toBe(b.serviceDate);
@@ -525,6 +546,8 @@ describe('fuzz: hostile bodies on every route with a body', () => {
       fc.asyncProperty(fc.array(opArbitrary(route), { minLength: 1, maxLength: 3 }), async (ops) => {
         const before = await fingerprint(t.sql);
         const { raw, proto } = buildBody(route.valid(), ops);
+        const parsed = proto ? undefined : (JSON.parse(raw) as Record<string, any>);
+        const justified = parsed && route.refusal && !invalidFields(route, parsed).length ? await route.refusal(parsed) : undefined;
         const res = await send(route.method, route.path(), route.token() || undefined, raw);
         expectNo5xx(res);
         if (proto) {
@@ -539,9 +562,13 @@ describe('fuzz: hostile bodies on every route with a body', () => {
             const refused = firstRefusedTopKey(body);
             const expected = refused ? [refused] : bad;
             expect(new Set(reportedFields(res.body))).toEqual(new Set(expected.map((k) => k.split('.')[0])));
+          } else if (justified) {
+            // The model says valid and the fixture's state justifies exactly this refusal.
+            expectAnswer(res, justified.status, justified.code);
+            expect(res.body).toMatchObject(justified.fields);
           } else if (res.status !== route.success) {
             // The model says valid: only the route's success or one of its business rejections may come back.
-            if (!(route.business?.[res.status] ?? []).includes(res.body?.code)) {
+            if (route.refusal || !(route.business?.[res.status] ?? []).includes(res.body?.code)) {
               throw new Error(`a DTO-valid body got ${res.status} (expected ${route.success} or ${JSON.stringify(route.business ?? {})}): ${res.text}`);
             }
             expectApiErrorBody(res);
@@ -1209,6 +1236,107 @@ describe('fuzz: raw bodies (invalid UTF-8, deep nesting, the 100 kB limit)', () 
       ),
       fuzzParams(80),
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12, point 6: unknown routes and methods. SPEC §5 names no status for them; the service
+// answers every request that matches no route — an unknown path, under /api/v1 or at the root,
+// or a known path with a method it does not take (PUT, OPTIONS, TRACE, … and e.g. DELETE on a
+// list) — 404 NOT_FOUND with the JSON error body, before authentication (no token needed, a
+// token changes nothing), writing nothing. HEAD is GET without a body: on a GET route the GET's
+// status, elsewhere 404 with an empty body. (RFC 9110 would prefer 405 with Allow for a known path
+// and an unsupported method; SPEC does not ask for it, and no input here is a 5xx.)
+describe('fuzz: unknown routes and methods', () => {
+  /** Every route of the service: path template → methods. */
+  const ROUTES: [RegExp, string[]][] = [
+    [/^\/api\/v1\/auth\/login$/, ['POST']],
+    [/^\/api\/v1\/auth\/me$/, ['GET']],
+    [/^\/api\/v1\/organizations$/, ['GET', 'POST']],
+    [/^\/api\/v1\/users$/, ['GET', 'POST']],
+    [/^\/api\/v1\/users\/[^/]+$/, ['PATCH']],
+    [/^\/api\/v1\/authorizations$/, ['GET', 'POST']],
+    [/^\/api\/v1\/authorizations\/[^/]+$/, ['GET', 'PATCH', 'DELETE']],
+    [/^\/api\/v1\/authorizations\/[^/]+\/reservations$/, ['GET', 'POST']],
+    [/^\/api\/v1\/authorizations\/[^/]+\/ledger$/, ['GET']],
+    [/^\/api\/v1\/reservations\/[^/]+$/, ['GET']],
+    [/^\/api\/v1\/reservations\/[^/]+\/(consume|release)$/, ['POST']],
+    [/^\/health\/(live|ready)$/, ['GET']],
+    [/^\/metrics$/, ['GET']],
+  ];
+  const routed = (method: string, path: string) => ROUTES.some(([re, methods]) => re.test(path) && methods.includes(method === 'HEAD' ? 'GET' : method));
+
+  // Lower case, no trailing slash (Express matches paths case-insensitively and ignores a final
+  // slash: those would be known routes), never a segment a route could have.
+  const segment = fc.stringMatching(/^[a-z0-9._~-]{1,16}$/).map((x) => `zz${x}`);
+  const id = fc.constantFrom(() => fx.reserveAuth.id, () => fx.consumeReservation.id, () => fx.patchUser.id, () => fx.bAuthorizationId, () => randomUUID()).map((f) => f());
+  const path = fc.oneof(
+    // Unknown paths under /api/v1, next to and below the real ones.
+    fc.tuple(fc.constantFrom('', 'auth/', 'organizations/x/', 'users/x/', 'authorizations/', 'reservations/'), segment).map(([p, x]) => `/api/v1/${p}${x}`),
+    fc.tuple(id, segment).map(([i, x]) => `/api/v1/authorizations/${i}/${x}`),
+    fc.tuple(id, fc.constantFrom('reservations', 'ledger', 'consume', 'release'), segment).map(([i, r, x]) => `/api/v1/authorizations/${i}/${r}/${x}`),
+    fc.tuple(id, segment).map(([i, x]) => `/api/v1/reservations/${i}/${x}`),
+    fc.tuple(fc.constantFrom('/api/v2/authorizations', '/api/v0', '/v1/authorizations', '/api/authorizations'), fc.constantFrom('', '/x')).map(([p, x]) => `${p}${x}`),
+    // Unknown paths at the root and under the probes.
+    segment.map((x) => `/${x}`),
+    fc.tuple(fc.constantFrom('/health/', '/metrics/', '/api/', '/api/v1/health/'), segment).map(([p, x]) => `${p}${x}`),
+    fc.constantFrom('/', '/api', '/api/v1', '/health', '/api/v1/auth', '/api/v1/reservations', '/api/v1/auth/login/zz', '/metrics/metrics'),
+    // Known paths, for methods they do not take.
+    fc.constantFrom('/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/organizations', '/api/v1/users', '/api/v1/authorizations', '/health/live', '/health/ready', '/metrics'),
+    id.map((i) => `/api/v1/authorizations/${i}`),
+    id.map((i) => `/api/v1/users/${i}`),
+    fc.tuple(id, fc.constantFrom('reservations', 'ledger')).map(([i, r]) => `/api/v1/authorizations/${i}/${r}`),
+    fc.tuple(id, fc.constantFrom('', '/consume', '/release')).map(([i, r]) => `/api/v1/reservations/${i}${r}`),
+  );
+  const method = fc.constantFrom('PUT', 'OPTIONS', 'TRACE', 'HEAD', 'GET', 'POST', 'PATCH', 'DELETE', 'PROPFIND', 'MKCOL', 'PURGE', 'LOCK', 'SEARCH');
+
+  it('a request that matches no route → exactly 404 NOT_FOUND (HEAD: 404, no body), with or without a token and a body; nothing written', async () => {
+    await fc.assert(
+      fc.asyncProperty(method, path, fc.constantFrom(undefined, 'VIEWER', 'ADMIN', 'ROOT', 'FORGED'), fc.constantFrom(undefined, '{}', '{"units":1,"status":"CANCELLED"}'), async (m, p, who, body) => {
+        fc.pre(!routed(m, p));
+        const token = who === undefined ? undefined : who === 'ROOT' ? root : who === 'FORGED' ? 'x.y.z' : A.tokens[who as 'VIEWER' | 'ADMIN'];
+        const before = await fingerprint(t.sql);
+        const res = await send(m, p, token, m === 'HEAD' || m === 'TRACE' ? undefined : body);
+        expectNo5xx(res);
+        if (m === 'HEAD') expect({ status: res.status, text: res.text }).toEqual({ status: 404, text: '' });
+        else {
+          expectAnswer(res, 404, 'NOT_FOUND');
+          expect(res.body.message).toBe(`Cannot ${m} ${p}`);
+        }
+        expect(res.headers['ratelimit']).toBeUndefined();
+        await settle(res, before);
+      }),
+      fuzzParams(600),
+    );
+  });
+
+  it('HEAD on every GET route answers what GET answers, without a body', async () => {
+    const gets: [string, string | undefined][] = [
+      ['/health/live', undefined],
+      ['/health/ready', undefined],
+      ['/metrics', undefined],
+      ['/api/v1/auth/me', A.tokens.VIEWER],
+      ['/api/v1/auth/me', undefined],
+      ['/api/v1/organizations', root],
+      ['/api/v1/organizations', A.tokens.VIEWER],
+      ['/api/v1/users', A.tokens.ADMIN],
+      ['/api/v1/authorizations', A.tokens.VIEWER],
+      [`/api/v1/authorizations/${fx.reserveAuth.id}`, A.tokens.VIEWER],
+      [`/api/v1/authorizations/${fx.bAuthorizationId}`, A.tokens.VIEWER],
+      [`/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, A.tokens.VIEWER],
+      [`/api/v1/authorizations/${fx.reserveAuth.id}/ledger`, A.tokens.VIEWER],
+      [`/api/v1/reservations/${fx.consumeReservation.id}`, A.tokens.VIEWER],
+      ['/api/v1/authorizations?limit=0', A.tokens.VIEWER],
+    ];
+    const seen: string[] = [];
+    for (const [p, token] of gets) {
+      const get = await send('GET', p, token);
+      const head = await send('HEAD', p, token);
+      expect({ p, status: head.status, text: head.text }).toEqual({ p, status: get.status, text: '' });
+      seen.push(`${get.status}`);
+    }
+    // The table covers successes and refusals alike.
+    expect(new Set(seen)).toEqual(new Set(['200', '401', '403', '404', '400']));
   });
 });
 
