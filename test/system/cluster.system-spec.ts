@@ -55,13 +55,16 @@ describe('three instances on one PostgreSQL and Redis', () => {
     );
     const byStatus = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     expect(byStatus).toEqual({ 201: 5, 409: 55 });
-    expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'INSUFFICIENT_UNITS')).toBe(true);
+    // Every refusal justified: 10 requested, 0 left (every state of this authorization is a multiple of 10).
+    for (const r of results.filter((x) => x.status === 409)) {
+      expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', availableUnits: 0, requestedUnits: 10 }));
+    }
     const state = await requests[2]('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER });
     expect(state.body).toMatchObject({ scheduledUnits: 50, availableUnits: 0 });
     expect(await checkIntegrity(sql)).toEqual(INTACT);
   });
 
-  it('a concurrent mix over the 3 keeps the invariant and the ledger', async () => {
+  it('a concurrent mix over the 3: every refusal justified, then exactly the capacity (10 × 5 of 54 free) is reserved; invariant and ledger hold', async () => {
     const auth = await createAuthorization(requests[0], org.tokens.ADMIN, { totalUnits: 60 });
     const token = org.tokens.ADMIN; // the PRACTITIONER's 100-a-minute budget is spent above
     const seeded = await Promise.all(
@@ -69,17 +72,45 @@ describe('three instances on one PostgreSQL and Redis', () => {
     );
     expect(seeded.map((r) => r.status)).toEqual(Array(6).fill(201));
     const ids = seeded.map((r) => r.body.reservation.id as string);
+    const { rows: [{ last: seedEnd }] } = await sql.query('select max(id)::text as last from ledger_entries where authorization_id = $1', [auth.id]);
+    // 30 units free before the race (6 reservations of 5 always fit); 3 consumes of 2 free 3
+    // each and 3 releases 5 each: 54 free after it (10 reservations of 5 at most).
     const mix = await Promise.all([
       ...Array.from({ length: 12 }, (_, i) => requests[i % 3]('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token, body: { units: 5 } })),
       ...ids.slice(0, 3).map((id, i) => requests[(i + 1) % 3]('POST', `/api/v1/reservations/${id}/consume`, { token, body: { units: 2 } })),
       ...ids.slice(3).map((id, i) => requests[(i + 2) % 3]('POST', `/api/v1/reservations/${id}/release`, { token })),
     ]);
-    expect(mix.every((r) => r.status === 200 || r.status === 201 || (r.status === 409 && r.body.code === 'INSUFFICIENT_UNITS'))).toBe(true);
     expect(mix.slice(12).map((r) => r.status)).toEqual(Array(6).fill(200));
-    const reserved = mix.slice(0, 12).filter((r) => r.status === 201).length;
-    const state = (await requests[1]('GET', `/api/v1/authorizations/${auth.id}`, { token })).body;
-    expect(state.usedUnits).toBe(6);
-    expect(state.scheduledUnits).toBe(5 * reserved);
+    const reserves = mix.slice(0, 12);
+    const reserved = reserves.filter((r) => r.status === 201).length;
+    const refused = reserves.filter((r) => r.status !== 201);
+    // Each refusal: 409 INSUFFICIENT_UNITS for 5 with fewer than 5 left, an availability the
+    // authorization really had (the one after some entry of its ledger).
+    const { rows: history } = await sql.query(
+      'select (total_after - used_after - scheduled_after)::int as available from ledger_entries where authorization_id = $1 and id >= $2 order by id',
+      [auth.id, seedEnd],
+    );
+    const availabilities = new Set(history.map((h) => h.available as number));
+    for (const r of refused) {
+      expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', requestedUnits: 5, availableUnits: expect.any(Number) }));
+      expect(r.body.availableUnits).toBeLessThan(5);
+      expect(availabilities).toContain(r.body.availableUnits);
+    }
+    expect(reserved).toBeGreaterThanOrEqual(6);
+    expect(reserved).toBeLessThanOrEqual(10);
+    let state = (await requests[1]('GET', `/api/v1/authorizations/${auth.id}`, { token })).body;
+    expect(state).toMatchObject({ usedUnits: 6, scheduledUnits: 5 * reserved, availableUnits: 54 - 5 * reserved });
+    expect(await checkIntegrity(sql)).toEqual(INTACT);
+
+    // The refused ones again, over the 3, now that every consume and release has landed: exactly
+    // the capacity is granted (10 in all) and the other 2 see the 4 units left.
+    const again = await Promise.all(refused.map((_, i) => requests[i % 3]('POST', `/api/v1/authorizations/${auth.id}/reservations`, { token, body: { units: 5 } })));
+    expect(again.filter((r) => r.status === 201)).toHaveLength(10 - reserved);
+    const stillRefused = again.filter((r) => r.status !== 201);
+    expect(stillRefused).toHaveLength(2);
+    for (const r of stillRefused) expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', availableUnits: 4, requestedUnits: 5 }));
+    state = (await requests[2]('GET', `/api/v1/authorizations/${auth.id}`, { token })).body;
+    expect(state).toMatchObject({ totalUnits: 60, usedUnits: 6, scheduledUnits: 50, availableUnits: 4, status: 'ACTIVE' });
     expect(await checkIntegrity(sql)).toEqual(INTACT);
   });
 
