@@ -291,7 +291,7 @@ describe('every refusal end to end', () => {
       const ids: string[] = [];
       let cursor: string | null = null;
       for (let page = 0; page < 100; page++) {
-        const res = await t.request('GET', `/api/v1/authorizations?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token });
+        const res: HttpResult = await t.request('GET', `/api/v1/authorizations?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token });
         expect(res.status).toBe(200);
         expect(res.body.items.length).toBeLessThanOrEqual(limit);
         ids.push(...res.body.items.map((a: { id: string }) => a.id));
@@ -338,7 +338,7 @@ describe('every refusal end to end', () => {
       let cursor: string | null = null;
       for (let page = 0; page < 200; page++) {
         const sep = path.includes('?') ? '&' : '?';
-        const res = await t.request('GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+        const res: HttpResult = await t.request('GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
         expect(res.status).toBe(200);
         expect(Object.keys(res.body).sort()).toEqual(['items', 'nextCursor']);
         items.push(...res.body.items);

@@ -75,7 +75,7 @@ export function metricValueIfPresent(text: string, name: string, labels: Record<
   const matches = text.split('\n').filter((line) => {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) return false;
     const labelText = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
-    const present = labelText ? labelText.match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? [] : [];
+    const present: string[] = labelText ? labelText.match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? [] : [];
     return wanted.every((w) => present.includes(w));
   });
   if (matches.length > 1) throw new Error(`metric ${name}${JSON.stringify(labels)} matches ${matches.length} series: name every label`);
