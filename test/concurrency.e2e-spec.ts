@@ -94,8 +94,15 @@ describe('concurrency: the invariant under simultaneous unit operations', () => 
       ...Array.from({ length: 5 }, () => t.request('POST', `/api/v1/reservations/${id}/consume`, { token: org.tokens.PRACTITIONER })),
       ...Array.from({ length: 5 }, () => t.request('POST', `/api/v1/reservations/${id}/release`, { token: org.tokens.PRACTITIONER })),
     ]);
-    expect(outcomes.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(outcomes.filter((r) => r.status === 409 && r.body.code === 'RESERVATION_NOT_SCHEDULED')).toHaveLength(9);
+    const won = outcomes.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    // The nine others are told the state the winner left: CONSUMED or RELEASED.
+    const left = won[0].body.reservation.status;
+    expect(['CONSUMED', 'RELEASED']).toContain(left);
+    const lost = outcomes.filter((r) => r.status !== 200);
+    expect(lost.map((r) => r.body)).toEqual(Array(9).fill(expect.objectContaining({ statusCode: 409, code: 'RESERVATION_NOT_SCHEDULED', reservationStatus: left })));
+    const ledger = await t.request('GET', `/api/v1/authorizations/${auth.id}/ledger`, { token: org.tokens.VIEWER });
+    expect(ledger.body.items.map((e: { type: string; units: number }) => `${e.type}:${e.units}`)).toEqual(['RESERVE:8', left === 'CONSUMED' ? 'CONSUME:8' : 'RELEASE:8']);
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
   });
 
@@ -111,6 +118,9 @@ describe('concurrency: the invariant under simultaneous unit operations', () => 
     expect(patched.status).toBe(200);
     const again = await Promise.all(Array.from({ length: 4 }, reserve));
     expect(again.map((r) => r.status).sort()).toEqual([201, 201, 409, 409]);
+    for (const r of again.filter((x) => x.status === 409)) {
+      expect(r.body).toEqual(expect.objectContaining({ code: 'INSUFFICIENT_UNITS', availableUnits: 0, requestedUnits: 10 }));
+    }
     const after = (await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER })).body;
     expect(after).toMatchObject({ totalUnits: 40, scheduledUnits: 40, availableUnits: 0 });
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
