@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { AuthorizationLanes, LANE_COUNT } from '../src/shared/transactions/authorization-lanes';
 import { HttpResult } from './helpers/http';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
-import { holdAdvisoryLock, holdAuthorizationRow, lockClient, lockWaiters, switchLanesOff, waitUntil } from './helpers/lock-gates';
+import { closeLockClients, holdAdvisoryLock, holdAuthorizationRow, lockClient, lockWaiters, switchLanesOff, waitUntil } from './helpers/lock-gates';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { expectAgreeing, unitAccounts } from './helpers/unit-accounts';
 import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
@@ -119,6 +119,7 @@ describe('races across two instances on one database', () => {
     org = await createOrg(one.request, await rootToken(one.request));
   });
   afterAll(async () => {
+    await closeLockClients();
     await two?.close();
     await one?.close();
   });
@@ -217,6 +218,7 @@ describe('races on one instance with its lanes switched off (straight to Postgre
     org = await createOrg(t.request, await rootToken(t.request));
   });
   afterAll(async () => {
+    await closeLockClients();
     await t?.close();
   });
 

@@ -3,7 +3,7 @@ import { UnitCommand } from '../src/authorizations/unit-batch-plan';
 import { AuthorizationLanes } from '../src/shared/transactions/authorization-lanes';
 import { HttpResult } from './helpers/http';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
-import { holdAuthorizationRow, lockClient, lockWaiters, waitUntil } from './helpers/lock-gates';
+import { closeLockClients, holdAuthorizationRow, lockClient, lockWaiters, waitUntil } from './helpers/lock-gates';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { expectAgreeing, unitAccounts } from './helpers/unit-accounts';
 import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
@@ -31,6 +31,7 @@ describe('tenant isolation inside one batch', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
+    await closeLockClients();
     await t?.close();
   });
 

@@ -7,12 +7,22 @@ import { AuthorizationLanes, runIsolated } from '../../src/shared/transactions/a
  * service's transactions are queued behind it, then lets go.
  */
 
-/** A connection of its own, for holding locks. */
+const opened = new Set<Client>();
+
+/** A connection of its own, for holding locks (closed by closeLockClients, also when a test failed half-way). */
 export async function lockClient(databaseUrl: string): Promise<Client> {
   const client = new Client({ connectionString: databaseUrl });
   client.on('error', () => undefined);
+  client.on('end', () => opened.delete(client));
+  opened.add(client);
   await client.connect();
   return client;
+}
+
+/** Ends every lock connection still open: a lock left held would keep the service's transactions (and jest) waiting. */
+export async function closeLockClients(): Promise<void> {
+  await Promise.all([...opened].map((client) => client.end().catch(() => undefined)));
+  opened.clear();
 }
 
 /**

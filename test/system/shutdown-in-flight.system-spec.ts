@@ -4,10 +4,10 @@ import { Client } from 'pg';
 import { laneOf } from '../../src/shared/transactions/authorization-lanes';
 import { httpClient } from '../helpers/http';
 import { checkIntegrity, INTACT } from '../helpers/ledger-check';
-import { blockedBy, backendPid, holdAuthorizationRow, lockClient, lockWaiters, waitUntil } from '../helpers/lock-gates';
+import { blockedBy, backendPid, closeLockClients, holdAuthorizationRow, lockClient, lockWaiters, waitUntil } from '../helpers/lock-gates';
 import { expectAgreeing, unitAccounts } from '../helpers/unit-accounts';
 import { createAuthorization, createOrg, rootToken } from '../helpers/world';
-import { startService, systemDatabase } from './service-process';
+import { ServiceProcess, startService, systemDatabase } from './service-process';
 
 interface Answer {
   status?: number;
@@ -69,11 +69,22 @@ function listening(port: number): boolean {
  * both one sent while the first attempt was still in flight and ones sent after.
  */
 describe('graceful shutdown with reservations inside their transactions', () => {
+  const services: ServiceProcess[] = [];
+  const clients: Client[] = [];
+  // Also when an expectation failed half-way: no lock left held, no instance left running.
+  afterEach(async () => {
+    await closeLockClients();
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await Promise.all(services.map((s) => s.stop('SIGKILL')));
+  });
+
   it('answers every reservation in flight after the listener has closed, exits 0 only then; keyed retries on another instance replay', async () => {
     const databaseUrl = await systemDatabase();
     const graceMs = 1000;
     const a = await startService({ DATABASE_URL: databaseUrl, SHUTDOWN_GRACE_MS: String(graceMs), LOG_LEVEL: 'warn' });
+    services.push(a);
     const b = await startService({ DATABASE_URL: databaseUrl, SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'warn' });
+    services.push(b);
     let aExited = false;
     void a.exited.then(() => (aExited = true));
     const exited = () => aExited;
@@ -86,6 +97,7 @@ describe('graceful shutdown with reservations inside their transactions', () => 
     while (laneOf(y.id) !== laneOf(x.id)) y = await createAuthorization(request, org.tokens.ADMIN, { totalUnits: 100 });
 
     const sql = new Client({ connectionString: databaseUrl });
+    clients.push(sql);
     await sql.connect();
     const holdX = await lockClient(databaseUrl);
     const holdY = await lockClient(databaseUrl);
@@ -148,7 +160,6 @@ describe('graceful shutdown with reservations inside their transactions', () => 
     expectAgreeing(await unitAccounts(sql, y.id), { used: 0, scheduled: 2 });
     expect(await checkIntegrity(sql)).toEqual(INTACT);
 
-    await Promise.all([holdX.end(), holdY.end(), sql.end()]);
     expect(await b.stop()).toBe(0);
   });
 });
