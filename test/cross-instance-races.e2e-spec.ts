@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { AuthorizationLanes, LANE_COUNT } from '../src/shared/transactions/authorization-lanes';
 import { HttpResult } from './helpers/http';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
-import { closeLockClients, holdAdvisoryLock, holdAuthorizationRow, lockClient, lockWaiters, switchLanesOff, waitUntil } from './helpers/lock-gates';
+import { closeLockClients, holdAuthorizationRow, lockClient, lockWaiters, switchLanesOff, waitUntil } from './helpers/lock-gates';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { expectAgreeing, unitAccounts } from './helpers/unit-accounts';
 import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/world';
@@ -12,8 +12,10 @@ import { createAuthorization, createOrg, OrgWorld, rootToken } from './helpers/w
  * Inside one instance every operation on an authorization queues in a lane, so races there prove
  * the lane. These races meet in PostgreSQL: two instances on one database (each with its own
  * lanes), and one instance with its lanes switched off. Each race is forced, not hoped for: a
- * separate SQL connection holds the authorization's row or advisory lock until the competing
- * transactions are waiting on it (as PostgreSQL reports), then lets go.
+ * separate SQL connection holds the authorization's row FOR UPDATE until the competing
+ * transactions wait in PostgreSQL (as pg_stat_activity reports) — the first inside its transaction
+ * at its write, the others at the advisory lock the service takes before BEGIN (or, were that lock
+ * gone, at the same row) — then lets go.
  */
 
 type Instance = Pick<TestApp, 'request'>;
@@ -71,7 +73,7 @@ async function storm(instances: [Instance, Instance], sql: Client, databaseUrl: 
   }
   const act = (t: Instance, id: string, action: 'release' | 'consume', body?: object) => t.request('POST', `/api/v1/reservations/${id}/${action}`, { token, body });
   const holder = await lockClient(databaseUrl);
-  const { results } = await raceBehindLock(sql, () => holdAdvisoryLock(holder, auth.id), waiters, () => [
+  const { results } = await raceBehindLock(sql, () => holdAuthorizationRow(holder, auth.id), waiters, () => [
     ...pre.slice(0, 3).map((id, i) => act(i % 2 ? b : a, id, 'release')),
     ...pre.slice(3, 6).map((id, i) => act(i % 2 ? a : b, id, 'consume', { units: 3 })),
     act(a, pre[6], 'consume', { units: 3 }), act(b, pre[6], 'release'),
@@ -183,8 +185,9 @@ describe('races across two instances on one database', () => {
   it('60 reservations of 10 units on 50, over both instances at once: exactly 5 × 201, 55 justified 409 INSUFFICIENT_UNITS', async () => {
     const auth = await createAuthorization(one.request, org.tokens.ADMIN, { totalUnits: 50 });
     const holder = await lockClient(one.databaseUrl);
-    // Both instances' first transactions wait on the advisory lock: the rest of the race is theirs.
-    const { results } = await raceBehindLock(one.sql, () => holdAdvisoryLock(holder, auth.id), (n) => n === 2, () =>
+    // Both instances' first transactions are held back (one at the row inside its transaction, the
+    // other at the advisory lock before BEGIN; without advisory locks, both at the row): the rest of the race is theirs.
+    const { results } = await raceBehindLock(one.sql, () => holdAuthorizationRow(holder, auth.id), (n) => n === 2, () =>
       Array.from({ length: 60 }, (_, i) => reserveOn(i % 2 ? two : one, org.tokens.PRACTITIONER, auth.id, 10)),
     );
     await holder.end();
@@ -225,7 +228,7 @@ describe('races on one instance with its lanes switched off (straight to Postgre
   it('40 concurrent reservations of 10 units on 50: exactly 5 × 201 and 35 × 409 INSUFFICIENT_UNITS', async () => {
     const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 });
     const holder = await lockClient(t.databaseUrl);
-    const { results, waiting } = await raceBehindLock(t.sql, () => holdAdvisoryLock(holder, auth.id), manyWaiting, () =>
+    const { results, waiting } = await raceBehindLock(t.sql, () => holdAuthorizationRow(holder, auth.id), manyWaiting, () =>
       Array.from({ length: 40 }, () => reserveOn(t, org.tokens.PRACTITIONER, auth.id, 10)),
     );
     await holder.end();
@@ -244,7 +247,7 @@ describe('races on one instance with its lanes switched off (straight to Postgre
     const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 });
     const id = (await reserveOn(t, org.tokens.PRACTITIONER, auth.id, 10)).body.reservation.id;
     const holder = await lockClient(t.databaseUrl);
-    const { results, waiting } = await raceBehindLock(t.sql, () => holdAdvisoryLock(holder, auth.id), (n) => n === 10, () =>
+    const { results, waiting } = await raceBehindLock(t.sql, () => holdAuthorizationRow(holder, auth.id), (n) => n === 10, () =>
       Array.from({ length: 10 }, (_, i) => t.request('POST', `/api/v1/reservations/${id}/${i % 2 ? 'release' : 'consume'}`, { token: org.tokens.PRACTITIONER })),
     );
     await holder.end();
@@ -263,7 +266,7 @@ describe('races on one instance with its lanes switched off (straight to Postgre
     const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 });
     const key = `direct-${randomBytes(6).toString('hex')}`;
     const holder = await lockClient(t.databaseUrl);
-    const { results, waiting } = await raceBehindLock(t.sql, () => holdAdvisoryLock(holder, auth.id), manyWaiting, () =>
+    const { results, waiting } = await raceBehindLock(t.sql, () => holdAuthorizationRow(holder, auth.id), manyWaiting, () =>
       Array.from({ length: 20 }, () => reserveOn(t, org.tokens.PRACTITIONER, auth.id, 10, key)),
     );
     await holder.end();
