@@ -282,7 +282,7 @@ describe('idempotency: Idempotency-Key on every state-changing POST', () => {
     expect(replayed(foreign)).toBeNull();
   });
 
-  /** One first answer and 19 replays of it: the same status and body, marked replayed (README: the second waits and replays). */
+  /** One first answer and 19 replays of it: the same status and body, marked replayed (docs/api.md, Idempotency: the second waits and replays). */
   const expectOneAppliedRestReplayed = (results: HttpResult[], status: number) => {
     expect(results.map((r) => r.status)).toEqual(Array(results.length).fill(status));
     const first = results.filter((r) => replayed(r) === null);
