@@ -9,6 +9,7 @@ import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { httpClient, Request } from './http';
+import { checkIntegrity, INTACT } from './ledger-check';
 
 export const ROOT_EMAIL = 'root@test.local';
 export const ROOT_PASSWORD = 'root-password-123';
@@ -21,7 +22,13 @@ export interface TestApp {
   /** A SQL client on the app's database, for checks and for provoking conflicts. */
   sql: Client;
   databaseUrl: string;
-  close(): Promise<void>;
+  /**
+   * Checks the database's integrity (checkIntegrity: counters, ledger, reservations, running
+   * values; throws naming what disagrees), then stops the app. Every e2e file's afterAll calls it,
+   * so every run ends reconciled. `{ integrity: false }` only for a file that corrupts rows on
+   * purpose, or whose database is gone.
+   */
+  close(options?: { integrity?: boolean }): Promise<void>;
 }
 
 /** A fresh database on the test server (embedded, or TEST_DATABASE_URL). */
@@ -72,9 +79,16 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     request: httpClient(base),
     sql,
     databaseUrl: url,
-    async close() {
-      await sql.end().catch(() => undefined);
-      await app.close();
+    async close({ integrity = true } = {}) {
+      try {
+        if (integrity) {
+          const report = await checkIntegrity(sql);
+          if (JSON.stringify(report) !== JSON.stringify(INTACT)) throw new Error(`integrity check failed at close: ${JSON.stringify(report)}`);
+        }
+      } finally {
+        await sql.end().catch(() => undefined);
+        await app.close();
+      }
     },
   };
 }
