@@ -23,4 +23,11 @@ describe('newId', () => {
     }
     expect(newId() > earlier).toBe(true);
   });
+
+  it('is strictly increasing one id after the other, also within one millisecond', () => {
+    const ids = Array.from({ length: 10_000 }, () => newId());
+    const sameMillisecond = ids.filter((id, i) => i > 0 && id.slice(0, 13) === ids[i - 1].slice(0, 13)).length;
+    expect(sameMillisecond).toBeGreaterThan(0);
+    for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1]).toBe(true);
+  });
 });
