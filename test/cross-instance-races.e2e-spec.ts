@@ -51,6 +51,8 @@ async function raceBehindLock<T>(
     await waitUntil('the competing transactions wait in PostgreSQL', async () => waiters((waiting = (await lockWaiters(sql)).length)));
   } finally {
     await release();
+    // Also when the gate failed: no request may still be in flight when the app closes its pool.
+    await Promise.allSettled(pending);
   }
   return { results: await Promise.all(pending), waiting };
 }

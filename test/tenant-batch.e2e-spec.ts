@@ -93,6 +93,8 @@ describe('tenant isolation inside one batch', () => {
     } finally {
       await release();
       await holder.end();
+      // Also when a wait failed: no request may still be in flight when the app closes its pool.
+      await Promise.allSettled([plug!, ...fromB, ...fromA, ...lists]);
     }
     const [plugged, bs, as, listed] = [await plug!, await Promise.all(fromB), await Promise.all(fromA), await Promise.all(lists)];
     const batches = execute.mock.calls.map(([commands]) => commands);
