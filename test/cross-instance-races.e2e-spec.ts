@@ -48,7 +48,9 @@ async function raceBehindLock<T>(
   let pending: Promise<T>[] = [];
   try {
     pending = requests();
-    await waitUntil('the competing transactions wait in PostgreSQL', async () => waiters((waiting = (await lockWaiters(sql)).length)));
+    await waitUntil('the competing transactions wait in PostgreSQL', async () => waiters((waiting = (await lockWaiters(sql)).length))).catch((error: Error) => {
+      throw new Error(`${error.message} (transactions last seen waiting: ${waiting})`);
+    });
   } finally {
     await release();
     // Also when the gate failed: no request may still be in flight when the app closes its pool.
