@@ -8,6 +8,7 @@ import { AuthorizationsModule } from './authorizations/authorizations.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { rateLimitOptions } from './rate-limit/rate-limit.options';
@@ -39,6 +40,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         TransactionsModule,
+        IdempotencyModule,
         ThrottlerModule.forRoot(rateLimitOptions(config, config.redisUrl ? redisRateLimitStorage(config.redisUrl) : new MemoryRateLimitStorage())),
         AuthModule,
         UsersModule,

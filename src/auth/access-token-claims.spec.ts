@@ -1,6 +1,6 @@
 import { acceptedClaims, bearerToken, callerOf, withinWindow } from './access-token-claims';
 import { UserDirectory } from '../users/user-directory.service';
-import { Role } from './role';
+import { Role } from '../shared/auth/role';
 
 const SUB = '01900000-0000-7000-8000-000000000001';
 const NOW = 1_800_000_000;

@@ -1,6 +1,17 @@
 import { isUuid } from '../shared/ids';
 import { UserDirectory } from '../users/user-directory.service';
-import { AuthUser } from './auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
+import { Role } from '../shared/auth/role';
+
+export interface AccessTokenClaims {
+  sub: string;
+  role: Role;
+  org: string | null;
+  /** The user's token generation when the token was issued; missing counts as 0 (tokens issued before it existed). */
+  gen: number;
+  /** Set by the signer (JWT_EXPIRES_IN); required when verifying. */
+  exp?: number;
+}
 
 /** What an access token says once its signature, algorithm, issuer and audience were verified. */
 export interface VerifiedClaims {

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthUser } from './auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { AuthService } from './auth.service';
-import { CurrentUser, Public } from './decorators';
+import { CurrentUser, Public } from '../shared/auth/decorators';
 import { LoginDto, MeResponse, TokenResponse } from './login.dto';
 import { LoginRateLimited } from '../rate-limit/rate-limit.decorators';
 import { JsonBodyLimit } from '../shared/http/json-body.guard';

@@ -4,9 +4,9 @@ import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InvalidCredentialsError } from '../shared/errors/api-error';
 import { User } from '../users/user.entity';
-import { AccessTokenClaims } from './auth-user';
+import { AccessTokenClaims } from './access-token-claims';
 import { TokenResponse } from './login.dto';
-import { verifyAgainstDummy, verifyPassword } from './password';
+import { verifyAgainstDummy, verifyPassword } from '../users/password';
 
 @Injectable()
 export class AuthService {

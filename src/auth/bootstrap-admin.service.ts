@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { newId } from '../shared/ids';
-import { hashPassword } from './password';
-import { Role } from './role';
+import { hashPassword } from '../users/password';
+import { Role } from '../shared/auth/role';
 
 export const LOCAL_ADMIN_EMAIL = 'admin@localhost';
 

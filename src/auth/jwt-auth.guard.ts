@@ -9,8 +9,8 @@ import { ANON_WINDOW_MS, clientIp, rateLimitKey } from '../rate-limit/rate-limit
 import { RateLimitedError, UnauthorizedError } from '../shared/errors/api-error';
 import { UserDirectory } from '../users/user-directory.service';
 import { bearerToken, callerOf, nowSeconds } from './access-token-claims';
-import { AuthUser } from './auth-user';
-import { PUBLIC_KEY } from './decorators';
+import { AuthUser } from '../shared/auth/auth-user';
+import { PUBLIC_KEY } from '../shared/auth/decorators';
 import { VerifiedTokens } from './verified-tokens';
 
 /**

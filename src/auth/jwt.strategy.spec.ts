@@ -5,7 +5,7 @@ import { UserDirectory } from '../users/user-directory.service';
 import { authStrategyNames } from './auth-strategies';
 import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
-import { Role } from './role';
+import { Role } from '../shared/auth/role';
 import { VerifiedTokens } from './verified-tokens';
 
 const SECRET = 'test-secret-test-secret-test-secret';

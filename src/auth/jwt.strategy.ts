@@ -8,7 +8,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { UserDirectory } from '../users/user-directory.service';
 import { acceptedClaims, bearerToken, callerOf } from './access-token-claims';
 import { AUTH_STRATEGY_NAMES, AuthStrategyNames } from './auth-strategies';
-import { AuthUser } from './auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET } from './jwt-secret';
 import { VerifiedTokens } from './verified-tokens';
 

@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from '../shared/errors/api-error';
-import { AuthUser } from './auth-user';
-import { ROLES_KEY } from './decorators';
-import { Role } from './role';
+import { AuthUser } from '../shared/auth/auth-user';
+import { ROLES_KEY } from '../shared/auth/decorators';
+import { Role } from '../shared/auth/role';
 
 /** Runs after authentication: the caller's role must be one the handler names (@Roles). */
 @Injectable()

@@ -1,6 +1,6 @@
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { iso } from '../database/database.service';
-import { Role } from '../auth/role';
+import { Role } from '../shared/auth/role';
 import { todayUtc } from '../shared/http/calendar';
 import { availableUnits, effectiveStatus, UnitCounters } from './authorization-rules';
 import { AuthorizationResponse } from './authorization.dto';

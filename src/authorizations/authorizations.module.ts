@@ -1,4 +1,8 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
+import { Authorization } from './authorization.entity';
+import { LedgerEntry } from './ledger-entry.entity';
+import { Reservation } from './reservation.entity';
 import { AuthorizationsController } from './authorizations.controller';
 import { AuthorizationsService } from './authorizations.service';
 import { ExpirySweeper } from './expiry-sweeper.service';
@@ -8,6 +12,7 @@ import { UnitOperationsService } from './unit-operations.service';
 import { UnitWriteFaults } from './unit-write-faults';
 
 @Module({
+  imports: [MikroOrmModule.forFeature([Authorization, Reservation, LedgerEntry])],
   controllers: [AuthorizationsController, ReservationsController],
   providers: [AuthorizationsService, UnitOperationsService, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
   exports: [ExpirySweeper],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuthUser } from '../auth/auth-user';
-import { Role, superAdminFilter } from '../auth/role';
-import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
+import { AuthUser } from '../shared/auth/auth-user';
+import { Role, superAdminFilter } from '../shared/auth/role';
+import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../shared/errors/api-error';
 import { AuthNumberTakenError, HasUnitActivityError } from '../shared/errors/business-errors';
 import { Database } from '../database/database.service';

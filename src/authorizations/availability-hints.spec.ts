@@ -1,5 +1,5 @@
-import { AuthUser } from '../auth/auth-user';
-import { Role } from '../auth/role';
+import { AuthUser } from '../shared/auth/auth-user';
+import { Role } from '../shared/auth/role';
 import { AvailabilityHints } from './availability-hints';
 import { UnitCommand } from './unit-batch-plan';
 

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
-import { ALL_ROLES, UNIT_OPERATORS } from '../auth/role';
-import { IdempotencyContext } from '../idempotency/idempotency-context';
+import { AuthUser } from '../shared/auth/auth-user';
+import { CurrentUser, Roles } from '../shared/auth/decorators';
+import { ALL_ROLES, UNIT_OPERATORS } from '../shared/auth/role';
+import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
+import { CountedAs } from '../shared/transactions/unit-operation';
 import { ConsumeReservationDto, ReservationResponse, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
@@ -31,6 +32,7 @@ export class ReservationsController {
   }
 
   @Post(':id/consume')
+  @CountedAs('consume')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
@@ -47,6 +49,7 @@ export class ReservationsController {
   }
 
   @Post(':id/release')
+  @CountedAs('release')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })

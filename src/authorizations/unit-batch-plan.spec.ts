@@ -1,4 +1,4 @@
-import { Role } from '../auth/role';
+import { Role } from '../shared/auth/role';
 import { AuthorizationRow, ReservationRow } from './authorization-sql';
 import { planBatch, UnitCommand } from './unit-batch-plan';
 

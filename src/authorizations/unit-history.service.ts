@@ -1,6 +1,6 @@
 import { Database } from '../database/database.service';
 import { Injectable } from '@nestjs/common';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { NotFoundError } from '../shared/errors/api-error';
 import { decodeCursor, Page, toPage } from '../shared/http/cursor';
 import { isUuid } from '../shared/ids';

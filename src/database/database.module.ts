@@ -31,8 +31,13 @@ export class DatabaseState {
       inject: [APP_CONFIG],
       // Naming the driver lets Nest inject the PostgreSQL flavours of MikroORM and EntityManager.
       driver: PostgreSqlDriver,
+      // Entities come from the feature modules (MikroOrmModule.forFeature in each), none from here.
       // No request-context middleware: services fork explicitly where they use the EntityManager.
-      useFactory: (config: AppConfig) => ({ ...ormConfig(config.databaseUrl!, config.databasePoolSize), registerRequestContext: false }),
+      useFactory: (config: AppConfig) => ({
+        ...ormConfig(config.databaseUrl!, config.databasePoolSize),
+        autoLoadEntities: true,
+        registerRequestContext: false,
+      }),
     }),
   ],
   providers: [DatabaseState, Database, SerializableReads],

@@ -1,12 +1,6 @@
-import { defineConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { defineConfig, EntityClass, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { types } from 'pg';
-import { Organization } from '../organizations/organization.entity';
-import { User } from '../users/user.entity';
-import { Authorization } from '../authorizations/authorization.entity';
-import { Reservation } from '../authorizations/reservation.entity';
-import { LedgerEntry } from '../authorizations/ledger-entry.entity';
-import { IdempotencyKey } from '../idempotency/idempotency-key.entity';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial';
 import { Migration20261128000000_reservation_expiries } from './migrations/Migration20261128000000_reservation_expiries';
 import { Migration20261202000000_user_token_generation } from './migrations/Migration20261202000000_user_token_generation';
@@ -16,19 +10,22 @@ import { Migration20261202000000_user_token_generation } from './migrations/Migr
 types.setTypeParser(types.builtins.DATE, (value) => value);
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
 
-export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerEntry, IdempotencyKey];
-
 export const MIGRATIONS = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261128000000_reservation_expiries', class: Migration20261128000000_reservation_expiries },
   { name: 'Migration20261202000000_user_token_generation', class: Migration20261202000000_user_token_generation },
 ];
 
-export function ormConfig(clientUrl: string, poolSize = 10) {
+/**
+ * The one MikroORM configuration. The service passes no entities: each feature module registers its
+ * own with `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`). The CLI
+ * and `npm run migrate` run without Nest, so they pass the list of src/entities.ts.
+ */
+export function ormConfig(clientUrl: string, poolSize = 10, entities: EntityClass<object>[] = []) {
   return defineConfig({
     driver: PostgreSqlDriver,
     clientUrl,
-    entities: ENTITIES,
+    entities,
     extensions: [Migrator],
     // Migrations are listed in code, so the same list runs from src (tests, CLI) and from dist.
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
-import { Public } from '../auth/decorators';
+import { Public } from '../shared/auth/decorators';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 import { ApiError } from '../shared/errors/api-error';
 import { Readiness } from './readiness.service';

@@ -1,6 +1,6 @@
 import { Sql } from '../database/database.service';
 import { IdempotencyKeyMismatchError } from '../shared/errors/business-errors';
-import { answerKey, IdempotencyContext } from './idempotency-context';
+import { answerKey, IdempotencyContext } from '../shared/idempotency/idempotency-context';
 
 export interface StoredAnswer {
   fingerprint: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger as Pino } from 'pino';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { routeTemplate } from '../shared/http/route-template';
 
 const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

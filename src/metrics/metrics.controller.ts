@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
-import { Public } from '../auth/decorators';
+import { Public } from '../shared/auth/decorators';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 import { UnauthorizedError } from '../shared/errors/api-error';

@@ -1,10 +1,9 @@
 import { Body, Controller, Get, Post, Res } from '@nestjs/common';
-import { Transactional } from '../shared/transactions/transactional.decorator';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Roles } from '../auth/decorators';
-import { Role } from '../auth/role';
-import { IdempotencyContext } from '../idempotency/idempotency-context';
+import { Roles } from '../shared/auth/decorators';
+import { Role } from '../shared/auth/role';
+import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { CreateOrganizationDto, OrganizationList, OrganizationResponse } from './organization.dto';
@@ -18,7 +17,6 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Post()
-  @Transactional()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: OrganizationResponse })
   async create(

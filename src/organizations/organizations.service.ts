@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
+import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { iso } from '../database/database.service';

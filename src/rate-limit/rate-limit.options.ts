@@ -2,7 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { LOGIN_LIMIT_KEY, NO_RATE_LIMIT_KEY } from './rate-limit.decorators';
 
 type TrackedRequest = Request & { user?: AuthUser };

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../shared/auth/auth-user';
 import { User } from './user.entity';
 
 /** A deactivated or changed user is seen within this time on every instance (SPEC: within 60 s). */

@@ -1,4 +1,4 @@
-import { Role } from '../auth/role';
+import { Role } from '../shared/auth/role';
 import { checkUserUpdate, organizationForNewUser } from './user-rules';
 
 const superAdmin = { id: 's', email: 's@x', role: Role.SUPER_ADMIN, organizationId: null };

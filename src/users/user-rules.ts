@@ -1,5 +1,5 @@
-import { AuthUser } from '../auth/auth-user';
-import { Role } from '../auth/role';
+import { AuthUser } from '../shared/auth/auth-user';
+import { Role } from '../shared/auth/role';
 import { ForbiddenError, ValidationFailedError } from '../shared/errors/api-error';
 
 /** The organization a new user joins, or a 403/400 when the caller may not create such a user. */

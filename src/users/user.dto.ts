@@ -1,7 +1,7 @@
 import { OptionalField } from '../shared/http/validators';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsEnum, IsString, IsUUID, Length, MaxLength } from 'class-validator';
-import { Role } from '../auth/role';
+import { Role } from '../shared/auth/role';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'therapist@clinic.example' })

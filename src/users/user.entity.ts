@@ -1,6 +1,6 @@
 import { Entity, Opt, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../shared/ids';
-import { Role } from '../auth/role';
+import { Role } from '../shared/auth/role';
 
 @Entity({ tableName: 'users' })
 export class User {

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { Transactional } from '../shared/transactions/transactional.decorator';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser, Roles } from '../auth/decorators';
-import { MANAGERS, superAdminFilter } from '../auth/role';
-import { IdempotencyContext } from '../idempotency/idempotency-context';
+import { AuthUser } from '../shared/auth/auth-user';
+import { CurrentUser, Roles } from '../shared/auth/decorators';
+import { MANAGERS, superAdminFilter } from '../shared/auth/role';
+import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { uuidParam } from '../shared/http/uuid-param';
 import { reply } from '../shared/http/reply';
@@ -20,7 +19,6 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
-  @Transactional()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: UserResponse })
   async create(
@@ -39,7 +37,6 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Transactional()
   @ApiOkResponse({ type: UserResponse })
   update(@CurrentUser() caller: AuthUser, @Param('id', uuidParam('User')) id: string, @Body() body: UpdateUserDto): Promise<UserResponse> {
     return this.users.update(caller, id, body);

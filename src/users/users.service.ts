@@ -1,9 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { AuthUser } from '../auth/auth-user';
-import { hashPassword } from '../auth/password';
-import { Role } from '../auth/role';
-import { IdempotencyContext, Outcome } from '../idempotency/idempotency-context';
+import { AuthUser } from '../shared/auth/auth-user';
+import { hashPassword } from './password';
+import { Role } from '../shared/auth/role';
+import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
 import { iso } from '../database/database.service';
 import { constraintName, sqlState, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { newId } from '../shared/ids';

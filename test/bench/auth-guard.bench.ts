@@ -11,7 +11,7 @@ import { authModuleOptions, authStrategyNames } from '../../src/auth/auth-strate
 import { JwtAuthGuard } from '../../src/auth/jwt-auth.guard';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../src/auth/jwt-secret';
 import { JwtStrategy } from '../../src/auth/jwt.strategy';
-import { Role } from '../../src/auth/role';
+import { Role } from '../../src/shared/auth/role';
 import { VerifiedTokens } from '../../src/auth/verified-tokens';
 import { AppConfig } from '../../src/config/app-config';
 import { UserDirectory } from '../../src/users/user-directory.service';

@@ -2,8 +2,8 @@ import { createParamDecorator, ExecutionContext, HttpStatus } from '@nestjs/comm
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { AuthUser } from '../../auth/auth-user';
-import { IdempotencyContext } from '../../idempotency/idempotency-context';
+import { AuthUser } from '../auth/auth-user';
+import { IdempotencyContext } from '../idempotency/idempotency-context';
 import { ValidationFailedError } from '../errors/api-error';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,255}$/;

@@ -1,0 +1,14 @@
+import { Authorization } from './authorizations/authorization.entity';
+import { LedgerEntry } from './authorizations/ledger-entry.entity';
+import { Reservation } from './authorizations/reservation.entity';
+import { IdempotencyKey } from './idempotency/idempotency-key.entity';
+import { Organization } from './organizations/organization.entity';
+import { User } from './users/user.entity';
+
+/**
+ * Every entity, for what runs without Nest: the MikroORM CLI (mikro-orm.config.ts, e.g.
+ * `npx mikro-orm migration:create` compares them with the schema) and `npm run migrate`. The
+ * service does not use this list: each feature module registers its own entities with
+ * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
+ */
+export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerEntry, IdempotencyKey];
