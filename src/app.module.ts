@@ -1,11 +1,12 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { RolesGuard } from './auth/roles.guard';
 import { AuthorizationsModule } from './authorizations/authorizations.module';
-import { APP_CONFIG, AppConfig } from './config/app-config';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -21,14 +22,6 @@ import { NoBodyGuard } from './shared/http/no-body.guard';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 
-@Global()
-@Module({})
-class ConfigModule {
-  static register(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
-  }
-}
-
 @Module({})
 export class AppModule {
   /** `config` is validated and has a database URL (the embedded database's, when none was given). */
@@ -36,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.register(config),
+        AppConfigModule.register(config),
         DatabaseModule,
         MetricsModule,
         TransactionsModule,

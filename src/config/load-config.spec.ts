@@ -1,3 +1,8 @@
+import { NestFactory } from '@nestjs/core';
+import { ConfigService } from '@nestjs/config';
+import { APP_CONFIG, AppConfig } from './app-config';
+import { AppConfigModule } from './config.module';
+import { ENV_KEYS, validateEnv } from './env.schema';
 import { ConfigError, loadConfig } from './load-config';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -62,6 +67,34 @@ describe('loadConfig', () => {
 
   it('reports every problem at once', () => {
     expect(problemsOf({ PORT: 'x', RETRY_MAX_ATTEMPTS: 'y' })).toHaveLength(2);
+  });
+
+  it('checks the rules across variables also when a variable was refused', () => {
+    expect(problemsOf({ NODE_ENV: 'production', PORT: 'x', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '50', HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' })).toEqual([
+      'PORT must be an integer from 1 to 65535 (got "x")',
+      'JWT_SECRET is required when NODE_ENV=production',
+      'RETRY_MAX_DELAY_MS must not be below RETRY_BASE_DELAY_MS',
+      'METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)',
+      'HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+  });
+
+  it('reads exactly the variables of its schema, trimmed, and ignores the rest of the environment', () => {
+    expect(ENV_KEYS).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'JWT_SECRET', 'METRICS_PUBLIC', 'TRUST_PROXY', 'DATA_DIR']));
+    expect(new Set(ENV_KEYS).size).toBe(ENV_KEYS.length);
+    expect(loadConfig({ PORT: ' 8080 ', HOME: '/root', UNRELATED: 'x' }).port).toBe(8080);
+    expect(validateEnv({ PORT: '', SOMETHING_ELSE: '1' })).not.toHaveProperty('SOMETHING_ELSE');
+  });
+
+  it('@nestjs/config holds the settings: ConfigService.get(\'app\') and APP_CONFIG are the AppConfig given', async () => {
+    const config = loadConfig({ PORT: '4321' });
+    const context = await NestFactory.createApplicationContext(AppConfigModule.register(config), { logger: false });
+    try {
+      expect(context.get(APP_CONFIG)).toBe(config);
+      expect(context.get(ConfigService).get<AppConfig>('app')?.port).toBe(4321);
+    } finally {
+      await context.close();
+    }
   });
 
   it('takes the HTTP timeouts and connection cap as given', () => {
