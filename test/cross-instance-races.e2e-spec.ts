@@ -63,7 +63,8 @@ async function raceBehindLock<T>(
  * A reserve/release/consume storm on one authorization of 100 units holding 8 reservations of 10:
  * three released, three consumed (3 units each), two both consumed and released at once (on
  * different instances when there are two), and 16 new reservations (8 × 10, 8 × 4). The answers
- * must add up exactly to what the tables hold.
+ * must add up exactly to what the tables hold, and the refused reservations sent again one at a
+ * time must fill exactly the units the storm left.
  */
 async function storm(instances: [Instance, Instance], sql: Client, databaseUrl: string, org: OrgWorld, waiters: (n: number) => boolean) {
   const [a, b] = instances;
@@ -109,7 +110,21 @@ async function storm(instances: [Instance, Instance], sql: Client, databaseUrl: 
   expect(accounts.ledger.byType).toEqual({ RESERVE: 8 + created.length, RELEASE: 3 + 3 + 2, CONSUME: 3 + contestedConsumes });
   const { rows } = await sql.query(`select id from reservations where authorization_id = $1 and id <> all($2) order by id`, [auth.id, pre]);
   expect(rows.map((r) => r.id)).toEqual(created.map((r) => r.body.reservation.id).sort());
-  // Every refusal was justified at its moment; and, at the end, the refused would not all have fitted.
+  // The refused ones sent again, one at a time: each fits exactly while what the storm left allows.
+  let available = 100 - used - createdUnits;
+  const refusedSizes = reserves.flatMap((r, i) => (r.status === 409 ? [i < 8 ? 10 : 4] : []));
+  expect(refusedSizes.length).toBeGreaterThan(0);
+  const again: [number, number][] = [];
+  const expectedAgain: [number, number][] = [];
+  for (const [i, units] of refusedSizes.entries()) {
+    const r = await reserveOn(i % 2 ? b : a, token, auth.id, units);
+    again.push([units, r.status]);
+    expectedAgain.push([units, units <= available ? 201 : 409]);
+    if (units <= available) available -= units;
+    else expectJustifiedRefusals([r], units);
+  }
+  expect(again).toEqual(expectedAgain);
+  expectAgreeing(await unitAccounts(sql, auth.id), { used, scheduled: 100 - used - available });
   return { created: created.length, refused: reserves.length - created.length };
 }
 
