@@ -1,5 +1,9 @@
 import { Client } from 'pg';
+import { UnitOperationsService } from '../src/authorizations/unit-operations.service';
+import { UnitCommand } from '../src/authorizations/unit-batch-plan';
+import { AuthorizationLanes } from '../src/shared/transactions/authorization-lanes';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
+import { lockWaiters, waitUntil } from './helpers/lock-gates';
 import { TestApp } from './helpers/test-app';
 import { createAuthorization, metricDelta, metrics, metricValue, OrgWorld, startAppWithOrg } from './helpers/world';
 
@@ -48,6 +52,76 @@ describe('retries on real serialization failures', () => {
     expect(delta('unit_transaction_failures_total', { operation: 'reserve' })).toBe(0);
     expect(delta('unit_transaction_attempts_bucket', { operation: 'reserve', le: '1' })).toBe(0);
     expect(delta('unit_transaction_attempts_bucket', { operation: 'reserve', le: '2' })).toBe(1);
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+
+  it('a batch that hits 40001 fails every member; each request is retried by the RetryInterceptor on its own and gets its own answer', async () => {
+    const auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50 });
+    const path = `/api/v1/authorizations/${auth.id}/reservations`;
+    const reserve = (units: number, key?: string) =>
+      t.request('POST', path, { token: org.tokens.PRACTITIONER, body: { units }, headers: key ? { 'idempotency-key': key } : {} });
+    const [toRelease, toConsume] = [(await reserve(10)).body.reservation.id, (await reserve(10)).body.reservation.id];
+    const lanes = t.app.get(AuthorizationLanes);
+    const submit = jest.spyOn(lanes, 'submit');
+    const execute = jest.spyOn(t.app.get(UnitOperationsService) as unknown as { execute: (c: UnitCommand[]) => Promise<unknown> }, 'execute');
+    const before = await metrics(t.request);
+    const writer = new Client({ connectionString: t.databaseUrl });
+    await writer.connect();
+    let pending: Promise<any>[] = [];
+    let batches: number[] = [];
+    try {
+      // The outside writer changes the authorization and keeps its row lock; the lane is held so
+      // that all five commands queue up and run as one batch.
+      await writer.query('begin isolation level serializable');
+      await writer.query('update authorizations set notes = $2 where id = $1', [auth.id, 'touched from outside']);
+      let openGate!: () => void;
+      const held = lanes.run(auth.id, () => new Promise<void>((resolve) => (openGate = resolve)));
+      pending = [
+        reserve(1, 'batch-retry-key'),
+        reserve(2),
+        reserve(3),
+        t.request('POST', `/api/v1/reservations/${toRelease}/release`, { token: org.tokens.PRACTITIONER }),
+        t.request('POST', `/api/v1/reservations/${toConsume}/consume`, { token: org.tokens.PRACTITIONER, body: { units: 4 } }),
+      ];
+      await waitUntil('the five commands are queued in the lane', () => submit.mock.calls.length >= 5);
+      openGate();
+      await held;
+      // The batch read the row, then waits for the writer's lock; the writer's commit fails it with 40001.
+      await waitUntil('the batch waits at the row lock', async () => (await lockWaiters(t.sql)).length > 0);
+      await writer.query('commit');
+    } finally {
+      await writer.end();
+      await Promise.allSettled(pending);
+      batches = execute.mock.calls.map(([commands]) => commands.length);
+      submit.mockRestore();
+      execute.mockRestore();
+    }
+    const [keyed, two, three, released, consumed] = await Promise.all(pending);
+    // One batch of five failed as a whole…
+    expect(batches[0]).toBe(5);
+    // …and every request was answered on its own, as if alone: each retried exactly once.
+    expect([keyed.status, two.status, three.status, released.status, consumed.status]).toEqual([201, 201, 201, 200, 200]);
+    expect([keyed.body.reservation.units, two.body.reservation.units, three.body.reservation.units]).toEqual([1, 2, 3]);
+    expect(released.body.reservation).toMatchObject({ id: toRelease, status: 'RELEASED' });
+    expect(consumed.body.reservation).toMatchObject({ id: toConsume, status: 'CONSUMED', consumedUnits: 4 });
+    const after = await metrics(t.request);
+    const delta = (name: string, labels: Record<string, string>) => metricDelta(before, after, name, labels);
+    expect(delta('unit_transaction_retries_total', { operation: 'reserve' })).toBe(3);
+    expect(delta('unit_transaction_retries_total', { operation: 'release' })).toBe(1);
+    expect(delta('unit_transaction_retries_total', { operation: 'consume' })).toBe(1);
+    for (const operation of ['reserve', 'release', 'consume']) {
+      expect(delta('unit_transaction_failures_total', { operation })).toBe(0);
+      expect(delta('unit_transaction_attempts_bucket', { operation, le: '1' })).toBe(0);
+    }
+    // The keyed reservation was applied once: its retry started from an empty unit of work, and a
+    // repeat of the request replays the stored answer.
+    const replay = await reserve(1, 'batch-retry-key');
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.reservation.id).toBe(keyed.body.reservation.id);
+    const state = await t.request('GET', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.VIEWER });
+    // 10 + 10 reserved, 10 released, 4 of 10 consumed (the rest freed), then 1 + 2 + 3.
+    expect(state.body).toMatchObject({ usedUnits: 4, scheduledUnits: 6, notes: 'touched from outside' });
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
   });
 });
@@ -100,14 +174,15 @@ describe('instances take turns on an authorization (advisory locks)', () => {
       if (rows[0].n > 0) break;
     }
     await other.query('begin isolation level serializable');
-    await other.query('update authorizations set scheduled_units = scheduled_units + 5 where id = $1', [auth.id]);
+    // (A change that keeps the ledger reconciled: the file's close checks integrity.)
+    await other.query('update authorizations set notes = $2 where id = $1', [auth.id, 'changed by the other instance']);
     await other.query('commit');
     await other.query('select pg_advisory_unlock_all()');
     await other.end();
 
     const res: any = await pending;
     expect(res.status).toBe(201);
-    expect(res.body.authorization).toMatchObject({ scheduledUnits: 15, availableUnits: 35 });
+    expect(res.body.authorization).toMatchObject({ scheduledUnits: 10, availableUnits: 40, notes: 'changed by the other instance' });
     const after = await metrics(t.request);
     expect(metricValue(after, 'unit_transaction_retries_total', { operation: 'reserve' }) - metricValue(before, 'unit_transaction_retries_total', { operation: 'reserve' })).toBe(0);
   });

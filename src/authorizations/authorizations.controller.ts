@@ -8,7 +8,7 @@ import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
-import { Transactional } from '../shared/transactions/transactional.decorator';
+import { CountedAs } from '../shared/transactions/unit-operation';
 import { AuthorizationPage, AuthorizationResponse, CreateAuthorizationDto, ListAuthorizationsQuery, PageQuery, UpdateAuthorizationDto } from './authorization.dto';
 import { AuthorizationsService } from './authorizations.service';
 import { CreateReservationDto, LedgerPage, ListReservationsQuery, ReservationPage, UnitOperationResponse } from './reservation.dto';
@@ -28,7 +28,6 @@ export class AuthorizationsController {
   ) {}
 
   @Post()
-  @Transactional()
   @Roles(...MANAGERS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: AuthorizationResponse })
@@ -57,14 +56,13 @@ export class AuthorizationsController {
 
   @Patch(':id')
   @Roles(...MANAGERS)
-  @Transactional('adjust')
+  @CountedAs('adjust')
   @ApiOkResponse({ type: AuthorizationResponse })
   update(@CurrentUser() caller: AuthUser, @Param('id', authorizationId) id: string, @Body() body: UpdateAuthorizationDto): Promise<AuthorizationResponse> {
     return this.authorizations.update(caller, id, body);
   }
 
   @Delete(':id')
-  @Transactional()
   @Roles(...MANAGERS)
   @HttpCode(204)
   @ApiNoContentResponse()
@@ -73,6 +71,7 @@ export class AuthorizationsController {
   }
 
   @Post(':id/reservations')
+  @CountedAs('reserve')
   @Roles(...UNIT_OPERATORS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: UnitOperationResponse })

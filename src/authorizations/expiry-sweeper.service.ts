@@ -51,7 +51,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
        where e.expires_at <= now() and r.status = 'SCHEDULED' order by e.expires_at limit ?`,
       [BATCH],
     );
-    // Submitted together, so that the lanes combine them into a few transactions.
+    // Submitted together, so that the lanes combine them into a few transactions. No HTTP here, so
+    // each expiration is retried on 40001/40P01 by TransactionRetrier directly — the same retry
+    // service (policy and metrics) the RetryInterceptor uses for requests.
     const results = await Promise.allSettled(due.map(({ id, authorizationId }) => this.retrier.run('expire', () => this.units.expire(id, authorizationId))));
     const expired = results.filter((r) => r.status === 'fulfilled' && r.value).length;
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -8,6 +8,7 @@ import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
+import { CountedAs } from '../shared/transactions/unit-operation';
 import { ConsumeReservationDto, ReservationResponse, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
@@ -31,6 +32,7 @@ export class ReservationsController {
   }
 
   @Post(':id/consume')
+  @CountedAs('consume')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
@@ -47,6 +49,7 @@ export class ReservationsController {
   }
 
   @Post(':id/release')
+  @CountedAs('release')
   @HttpCode(200)
   @Roles(...UNIT_OPERATORS)
   @ApiHeader({ name: 'Idempotency-Key', required: false })

@@ -10,7 +10,6 @@ import { todayUtc } from '../shared/http/calendar';
 import { newId } from '../shared/ids';
 import { MetricsService, UnitMovement } from '../metrics/metrics.service';
 import { AuthorizationLanes, BatchRunner, Settled } from '../shared/transactions/authorization-lanes';
-import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { availableUnits } from './authorization-rules';
 import { AvailabilityHints } from './availability-hints';
@@ -28,10 +27,13 @@ const MOVEMENT: Record<Exclude<LedgerEntryType, 'ADJUST'>, UnitMovement> = { RES
  * authorization's lane; the commands queued there run together in one SERIALIZABLE unit of
  * work: read the authorization (in the callers' organizations), the reservations and stored
  * idempotent answers; decide every command in memory with the plain rules (unit-batch-plan.ts);
- * write counters, reservations, ledger and answers; commit. A conflict fails the whole batch
- * and every request in it is retried on its own (TransactionRetrier). Any other failure of the
- * batch is traced to the command(s) that fail alone (runIsolated in authorization-lanes.ts): the
- * others get their own outcomes. The CHECK constraints stand behind every decision.
+ * write counters, reservations, ledger and answers; commit. A conflict (40001/40P01) fails the
+ * whole batch: each member's promise is rejected with it, and each request is retried on its own by
+ * the RetryInterceptor, which runs the handler again — a new command, queued again in the lane, in a
+ * fresh unit of work (the sweeper's expirations by TransactionRetrier directly). Nothing here
+ * retries. Any other failure of the batch is traced to the command(s) that fail alone (runIsolated
+ * in authorization-lanes.ts): the others get their own outcomes. The CHECK constraints stand behind
+ * every decision.
  */
 @Injectable()
 export class UnitOperationsService {
@@ -40,7 +42,6 @@ export class UnitOperationsService {
     private readonly lanes: AuthorizationLanes,
     private readonly database: Database,
     private readonly metrics: MetricsService,
-    private readonly retrier: TransactionRetrier,
     private readonly reads: SerializableReads,
     private readonly faults: UnitWriteFaults,
   ) {}
@@ -49,37 +50,31 @@ export class UnitOperationsService {
 
   private readonly runBatch: BatchRunner<UnitCommand, CommandResult> = (commands) => this.execute(commands);
 
-  // Each request is retried here, as a whole, on 40001/40P01: these handlers are not
-  // @Transactional, because the interceptor's RxJS pipeline was a measurable part of a request.
+  // One attempt each: a 40001/40P01 rejects the returned promise, and the caller retries the whole
+  // call (the RetryInterceptor for requests, TransactionRetrier in the expiry sweeper).
 
   reserve(caller: AuthUser, authorizationId: string, dto: CreateReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.retrier.run('reserve', () =>
-      this.submit({
-        authorizationId,
-        kind: 'reserve',
-        caller,
-        idempotency,
-        reservationId: newId(),
-        units: dto.units,
-        serviceDate: dto.serviceDate ?? todayUtc(),
-        reference: dto.reference ?? null,
-        expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
-      }) as Promise<Outcome<UnitOperationResponse>>,
-    );
+    return this.submit({
+      authorizationId,
+      kind: 'reserve',
+      caller,
+      idempotency,
+      reservationId: newId(),
+      units: dto.units,
+      serviceDate: dto.serviceDate ?? todayUtc(),
+      reference: dto.reference ?? null,
+      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
+    }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
-  release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.retrier.run('release', async () => {
-      const authorizationId = await this.authorizationOf(caller, reservationId);
-      return this.submit({ authorizationId, kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
-    });
+  async release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    const authorizationId = await this.authorizationOf(caller, reservationId);
+    return this.submit({ authorizationId, kind: 'release', caller, idempotency, reservationId }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
-  consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
-    return this.retrier.run('consume', async () => {
-      const authorizationId = await this.authorizationOf(caller, reservationId);
-      return this.submit({ authorizationId, kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
-    });
+  async consume(caller: AuthUser, reservationId: string, units: number | undefined, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    const authorizationId = await this.authorizationOf(caller, reservationId);
+    return this.submit({ authorizationId, kind: 'consume', caller, idempotency, reservationId, units }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
   /** Releases one reservation whose expiresAt has passed; false when it was no longer due (someone got there first). */

@@ -45,9 +45,9 @@ function toApiError(exception: unknown): ApiError {
     const field = (exception as { field?: unknown }).field;
     return new ApiError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, status === 400 ? { fields: [{ field: typeof field === 'string' ? field : 'body', message }] } : {});
   }
-  // Every state-changing handler is retried (@Transactional, or the unit operations themselves); a
-  // conflict that still gets here came from somewhere that is not, and is contention all the same,
-  // not a server error.
+  // Every state-changing handler is retried by the global RetryInterceptor, which turns a conflict
+  // on its last attempt into CONTENTION_RETRY_EXHAUSTED; one that still gets here came from a
+  // read-only route, which is not retried, and is contention all the same, not a server error.
   if (isRetryable(exception)) return new ContentionRetryExhaustedError(1);
   if (isConnectionError(exception)) {
     return new ServiceUnavailableError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry later', 2);

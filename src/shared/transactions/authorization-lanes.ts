@@ -99,7 +99,8 @@ export class AuthorizationLanes {
  * down to single commands: a command that fails alone gets its own error, every other its own
  * outcome. One bad command among n costs about 2·log2(n) extra transactions, and only on failure.
  *
- * Not split: a retryable conflict (40001/40P01, every command is retried on its own anyway) and a
+ * Not split: a retryable conflict (40001/40P01: every command gets it, and each request is then
+ * retried on its own by the RetryInterceptor, re-submitting its command to the lane) and a
  * lost connection (the database's failure, not a command's — and the commit's outcome may be
  * unknown, so running the commands again could apply them twice). Any other error — one reported
  * by PostgreSQL, or thrown before COMMIT — means the transaction was rolled back and nothing of the

@@ -9,9 +9,12 @@ import { UnitOperation } from './unit-operation';
 import { isBusinessRejection } from './unit-of-work.service';
 
 /**
- * Runs a whole attempt (every read and decision) again after a serialization failure or deadlock,
- * with exponential backoff and jitter; anything else fails at once. Records the unit_transaction_*
- * metrics when the work is a labelled unit operation.
+ * The one retry service: runs a whole attempt (every read and decision) again after a
+ * serialization failure or deadlock, with exponential backoff and jitter; anything else fails at
+ * once; after the last attempt a conflict becomes 503 CONTENTION_RETRY_EXHAUSTED. Records the
+ * unit_transaction_* metrics when the work is a labelled unit operation. Used by the
+ * RetryInterceptor (every state-changing request) and by the expiry sweeper (no HTTP); nothing
+ * else retries.
  */
 @Injectable()
 export class TransactionRetrier {
