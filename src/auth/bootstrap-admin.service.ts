@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { newId } from '../shared/ids';
 import { hashPassword } from '../users/password';
+import { userRepository } from '../users/user.repository';
 import { Role } from '../shared/auth/role';
 
 export const LOCAL_ADMIN_EMAIL = 'admin@localhost';
@@ -38,11 +39,7 @@ export class BootstrapAdmin {
   }
 
   private async create(email: string, password: string): Promise<boolean> {
-    const rows = await this.database.query(
-      `insert into users (id, email, password_hash, role, organization_id) values (?, ?, ?, ?, null)
-       on conflict (email) do nothing returning id`,
-      [newId(), email, await hashPassword(password), Role.SUPER_ADMIN],
-    );
-    return rows.length > 0;
+    const passwordHash = await hashPassword(password);
+    return userRepository.insertIfAbsent(this.database, { id: newId(), email, passwordHash, role: Role.SUPER_ADMIN, organizationId: null });
   }
 }

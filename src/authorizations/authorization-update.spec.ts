@@ -1,4 +1,4 @@
-import { AuthorizationRow } from './authorization-sql';
+import { AuthorizationRow } from './authorization.repository';
 import { planUpdate } from './authorization-update';
 
 const current = {

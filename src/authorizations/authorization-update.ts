@@ -1,6 +1,6 @@
 import { ValidationFailedError } from '../shared/errors/api-error';
 import { HasScheduledUnitsError, TotalBelowAllocatedError } from '../shared/errors/business-errors';
-import { AuthorizationRow } from './authorization-sql';
+import { AuthorizationRow } from './authorization.repository';
 import { UpdateAuthorizationDto } from './authorization.dto';
 
 export interface PlannedUpdate {

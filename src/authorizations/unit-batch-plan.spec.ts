@@ -1,5 +1,6 @@
 import { Role } from '../shared/auth/role';
-import { AuthorizationRow, ReservationRow } from './authorization-sql';
+import { AuthorizationRow } from './authorization.repository';
+import { ReservationRow } from './reservation.repository';
 import { planBatch, UnitCommand } from './unit-batch-plan';
 
 const now = new Date('2026-03-01T12:00:00.000Z');

@@ -1,13 +1,17 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
-import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
-import { EntityManager } from '@mikro-orm/postgresql';
-import { iso } from '../database/database.service';
 import { newId } from '../shared/ids';
-import { Organization } from './organization.entity';
+import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { OrganizationResponse } from './organization.dto';
+import { Organization } from './organization.entity';
+import { organizationRepository } from './organization.repository';
 
-const present = (o: Organization): OrganizationResponse => ({ id: o.id, name: o.name, createdAt: new Date(o.createdAt).toISOString() });
+const present = (o: { id: string; name: string; createdAt: string | Date }): OrganizationResponse => ({
+  id: o.id,
+  name: o.name,
+  createdAt: new Date(o.createdAt).toISOString(),
+});
 
 @Injectable()
 export class OrganizationsService {
@@ -17,18 +21,11 @@ export class OrganizationsService {
   ) {}
 
   create(name: string, idempotency?: IdempotencyContext): Promise<Outcome<OrganizationResponse>> {
-    return this.uow.run(async (tx) => {
-      const [row] = await tx.query<Organization>(`insert into organizations (id, name) values (?, ?) returning id, name, ${iso('created_at')} as "createdAt"`, [newId(), name]);
-      return present(row);
-    }, idempotency);
+    return this.uow.run(async (tx) => present(await organizationRepository.insert(tx, newId(), name)), idempotency);
   }
 
   async list(): Promise<OrganizationResponse[]> {
     const rows = await this.em.fork().find(Organization, {}, { orderBy: { id: 'asc' } });
     return rows.map(present);
-  }
-
-  async exists(id: string): Promise<boolean> {
-    return (await this.em.fork().count(Organization, { id })) > 0;
   }
 }

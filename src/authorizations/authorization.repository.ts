@@ -1,0 +1,113 @@
+import { iso, Sql } from '../database/database.service';
+import { AuthUser } from '../shared/auth/auth-user';
+import { tenantScope } from '../shared/auth/tenant-scope';
+import { UnitCounters } from './authorization-rules';
+import { StoredAuthorizationStatus } from './authorization.entity';
+
+// Every SQL string of the authorizations table. Rows are read with plain SQL (one statement per
+// step, no ORM change tracking; the unit operations are the measured hot path), in the camelCase
+// shape of the entity; timestamps arrive as ISO-8601 text (see iso()), not as Date.
+
+export const AUTHORIZATION_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
+  a.auth_number as "authNumber", a.service_code as "serviceCode", a.total_units as "totalUnits",
+  a.used_units as "usedUnits", a.scheduled_units as "scheduledUnits", a.start_date as "startDate",
+  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
+
+/** The effective status of SPEC §3 as SQL, for filtering lists; ? is today's date. Mirrors effectiveStatus(). */
+export const EFFECTIVE_STATUS_SQL = `(case when a.status <> 'ACTIVE' then a.status
+  when ?::date > a.end_date then 'EXPIRED'
+  when a.total_units - a.used_units - a.scheduled_units = 0 then 'EXHAUSTED'
+  else 'ACTIVE' end)`;
+
+/** An authorization as AUTHORIZATION_COLUMNS reads it. */
+export interface AuthorizationRow extends UnitCounters {
+  id: string;
+  organizationId: string;
+  patientId: string;
+  payer: string | null;
+  authNumber: string;
+  serviceCode: string;
+  notes: string | null;
+  /** ISO-8601 UTC text. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewAuthorization {
+  id: string;
+  organizationId: string;
+  patientId: string;
+  payer: string | null;
+  authNumber: string;
+  serviceCode: string;
+  totalUnits: number;
+  startDate: string;
+  endDate: string;
+  status: StoredAuthorizationStatus;
+  notes: string | null;
+}
+
+export interface AuthorizationFilters {
+  organizationId?: string;
+  patientId?: string;
+  serviceCode?: string;
+  /** An effective status, as of `today`. */
+  status?: string;
+  today: string;
+  /** Keyset pagination: ids after this one. */
+  after?: string;
+  limit: number;
+}
+
+export const authorizationRepository = {
+  async insert(sql: Sql, a: NewAuthorization): Promise<AuthorizationRow> {
+    const [row] = await sql.query<AuthorizationRow>(
+      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, start_date, end_date, status, notes)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${AUTHORIZATION_COLUMNS}`,
+      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.startDate, a.endDate, a.status, a.notes],
+    );
+    return row;
+  },
+
+  /** The authorization if it is in the caller's organization (any, for a SUPER_ADMIN). */
+  async findVisible(sql: Sql, caller: AuthUser, id: string): Promise<AuthorizationRow | undefined> {
+    const scope = tenantScope(caller, 'a.organization_id');
+    const [row] = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
+    return row;
+  },
+
+  async isVisible(sql: Sql, caller: AuthUser, id: string): Promise<boolean> {
+    const scope = tenantScope(caller, 'organization_id');
+    return (await sql.query(`select 1 from authorizations where id = ?${scope.sql}`, [id, ...scope.params])).length > 0;
+  },
+
+  /** One page (limit + 1 rows, see toPage) in id order, within the caller's organization. */
+  list(sql: Sql, caller: AuthUser, f: AuthorizationFilters): Promise<AuthorizationRow[]> {
+    const scope = tenantScope(caller, 'a.organization_id');
+    const where: string[] = [`true${scope.sql}`];
+    const params: unknown[] = [...scope.params];
+    if (f.organizationId !== undefined) (where.push('a.organization_id = ?'), params.push(f.organizationId));
+    if (f.patientId !== undefined) (where.push('a.patient_id = ?'), params.push(f.patientId));
+    if (f.serviceCode !== undefined) (where.push('a.service_code = ?'), params.push(f.serviceCode));
+    if (f.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(f.today, f.status));
+    if (f.after !== undefined) (where.push('a.id > ?'), params.push(f.after));
+    return sql.query<AuthorizationRow>(
+      `select ${AUTHORIZATION_COLUMNS} from authorizations a where ${where.join(' and ')} order by a.id limit ?`,
+      [...params, f.limit + 1],
+    );
+  },
+
+  /** Sets the given columns (snake_case names from planUpdate) and updated_at. */
+  async update(sql: Sql, id: string, columns: Record<string, unknown>): Promise<AuthorizationRow> {
+    const names = Object.keys(columns);
+    const [row] = await sql.query<AuthorizationRow>(
+      `update authorizations as a set ${names.map((n) => `${n} = ?`).join(', ')}, updated_at = now() where a.id = ? returning ${AUTHORIZATION_COLUMNS}`,
+      [...Object.values(columns), id],
+    );
+    return row;
+  },
+
+  async delete(sql: Sql, id: string): Promise<void> {
+    await sql.query('delete from authorizations where id = ?', [id]);
+  },
+};

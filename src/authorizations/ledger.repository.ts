@@ -1,0 +1,62 @@
+import { iso, Sql } from '../database/database.service';
+import { LedgerEntryType } from './ledger-entry.entity';
+
+// Every SQL string of the ledger_entries table (append-only: a trigger refuses updates and deletes).
+
+export interface LedgerLine {
+  authorizationId: string;
+  reservationId: string | null;
+  type: LedgerEntryType;
+  units: number;
+  totalAfter: number;
+  usedAfter: number;
+  scheduledAfter: number;
+  actorId: string | null;
+}
+
+/** An entry as LEDGER_COLUMNS reads it: the id is a bigint identity (read as a number), createdAt ISO-8601 UTC text. */
+export interface LedgerEntryRow extends LedgerLine {
+  id: number;
+  createdAt: string;
+}
+
+export const LEDGER_COLUMNS = `l.id, l.authorization_id as "authorizationId", l.reservation_id as "reservationId", l.type,
+  l.units, l.total_after as "totalAfter", l.used_after as "usedAfter", l.scheduled_after as "scheduledAfter",
+  l.actor_id as "actorId", ${iso('l.created_at')} as "createdAt"`;
+
+/** The ledger lines as column arrays, in order, for `insert … select * from unnest(…)`. */
+export const LEDGER_UNNEST = 'unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality';
+
+export function ledgerColumns(lines: LedgerLine[]): unknown[] {
+  return [
+    lines.map((l) => l.authorizationId),
+    lines.map((l) => l.reservationId),
+    lines.map((l) => l.type),
+    lines.map((l) => l.units),
+    lines.map((l) => l.totalAfter),
+    lines.map((l) => l.usedAfter),
+    lines.map((l) => l.scheduledAfter),
+    lines.map((l) => l.actorId),
+  ];
+}
+
+export const ledgerRepository = {
+  /** Appends lines in one statement, in order (ids follow the array order), inside the caller's transaction. */
+  async append(tx: Sql, lines: LedgerLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await tx.query(
+      `insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
+       select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n`,
+      ledgerColumns(lines),
+      { prepare: true },
+    );
+  },
+
+  /** One page (limit + 1 rows) of an authorization's entries, oldest first; the caller checked the authorization is visible. */
+  listOf(sql: Sql, authorizationId: string, after: number, limit: number): Promise<LedgerEntryRow[]> {
+    return sql.query<LedgerEntryRow>(
+      `select ${LEDGER_COLUMNS} from ledger_entries l where l.authorization_id = ? and l.id > ? order by l.id limit ?`,
+      [authorizationId, after, limit + 1],
+    );
+  },
+};
