@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Client, QueryConfig } from 'pg';
+import { assertRawConnections, RawConnections, rawConnections } from './raw-connection';
 
 /** A timestamp column as ISO-8601 UTC text, exactly as Date#toISOString writes it. */
 export const iso = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -123,27 +124,26 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
 }
 
 /**
- * SQL straight on the driver, through MikroORM's own connection pool. The unit operations are
- * the hot path: going around the query builder removes most of the per-statement cost, and one
- * pool keeps one limit on connections (DATABASE_POOL_SIZE).
+ * SQL straight on the driver, through MikroORM's own connection pool (borrowed in
+ * raw-connection.ts, the one adapter to MikroORM's internals). The unit operations are the hot
+ * path: going around the query builder removes most of the per-statement cost, and one pool keeps
+ * one limit on connections (DATABASE_POOL_SIZE).
  */
 @Injectable()
 export class Database {
-  constructor(private readonly orm: MikroORM) {}
+  private readonly connections: RawConnections;
 
-  private get pool() {
-    return this.orm.em.getConnection().getKnex().client as {
-      acquireConnection(): Promise<Client>;
-      releaseConnection(connection: Client): Promise<void>;
-    };
+  constructor(orm: MikroORM) {
+    assertRawConnections(orm);
+    this.connections = rawConnections(orm);
   }
 
   async query<T = Record<string, unknown>>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
-    const client = await this.pool.acquireConnection();
+    const client = await this.connections.acquire();
     try {
       return await sqlOn(client).query<T>(text, params, options);
     } finally {
-      await this.pool.releaseConnection(client);
+      await this.connections.release(client);
     }
   }
 
@@ -155,7 +155,7 @@ export class Database {
    * the locks cost nothing extra: they travel with BEGIN and end with COMMIT/ROLLBACK.
    */
   async serializable<T>(work: (tx: Sql) => Promise<T>, lockKeys: string[] = []): Promise<T> {
-    const client = await this.pool.acquireConnection();
+    const client = await this.connections.acquire();
     try {
       const tx = transactionOn(client, lockKeys);
       const unlock = () => (tx.sessionLocked ? '; select pg_advisory_unlock_all()' : '');
@@ -168,7 +168,7 @@ export class Database {
         throw error;
       }
     } finally {
-      await this.pool.releaseConnection(client);
+      await this.connections.release(client);
     }
   }
 }

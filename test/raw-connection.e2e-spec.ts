@@ -1,0 +1,64 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import { Database } from '../src/database/database.service';
+import { ormConfig } from '../src/database/orm-config';
+import { assertRawConnections, rawConnections } from '../src/database/raw-connection';
+import { createTestDatabase } from './helpers/test-app';
+
+/**
+ * The one adapter to MikroORM's internals (src/database/raw-connection.ts) on the real database.
+ * When a MikroORM upgrade changes how its pool lends connections, this file fails and says where
+ * to look — before the service does.
+ */
+describe('Raw connections borrowed from MikroORM (src/database/raw-connection.ts)', () => {
+  let orm: MikroORM;
+  let databaseName: string;
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    databaseName = new URL(url).pathname.slice(1);
+    orm = await MikroORM.init(ormConfig(url, 2));
+  });
+
+  afterAll(async () => {
+    await orm?.close();
+  });
+
+  it('MikroORM still has the internals the adapter uses: getKnex().client.acquireConnection/releaseConnection', () => {
+    const connection = orm.em.getConnection() as unknown as { getKnex: () => { client: Record<string, unknown> } };
+    expect(typeof connection.getKnex).toBe('function');
+    expect(typeof connection.getKnex().client.acquireConnection).toBe('function');
+    expect(typeof connection.getKnex().client.releaseConnection).toBe('function');
+    expect(() => assertRawConnections(orm)).not.toThrow();
+  });
+
+  it('lends a working pg.Client on the configured database and takes it back into the pool', async () => {
+    const connections = rawConnections(orm);
+    const pool = (orm.em.getConnection().getKnex().client as unknown as { pool: { numUsed(): number } }).pool;
+    const connection = await connections.acquire();
+    try {
+      expect(connection).toBeInstanceOf(Client);
+      expect(pool.numUsed()).toBe(1);
+      const { rows } = await connection.query<{ db: string }>('select current_database() as db');
+      expect(rows).toEqual([{ db: databaseName }]);
+    } finally {
+      await connections.release(connection);
+    }
+    expect(pool.numUsed()).toBe(0);
+  });
+
+  it('Database runs plain statements and SERIALIZABLE transactions on those connections', async () => {
+    const database = new Database(orm);
+    expect(await database.query<{ one: number }>('select ?::int as one', [1])).toEqual([{ one: 1 }]);
+    const isolation = await database.serializable((tx) => tx.query<{ level: string }>(`select current_setting('transaction_isolation') as level`));
+    expect(isolation).toEqual([{ level: 'serializable' }]);
+  });
+
+  it('refuses to start, naming the file to adapt, when the internals are gone', () => {
+    const changed = { em: { getConnection: () => ({ getKnex: () => ({ client: {} }) }) } } as unknown as MikroORM;
+    expect(() => assertRawConnections(changed)).toThrow(/acquireConnection\(\) is missing; src\/database\/raw-connection\.ts/);
+    const noKnex = { em: { getConnection: () => ({}) } } as unknown as MikroORM;
+    expect(() => assertRawConnections(noKnex)).toThrow(/no getKnex\(\)/);
+    expect(() => new Database(noKnex)).toThrow(/MikroORM internals changed/);
+  });
+});
