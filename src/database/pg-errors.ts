@@ -9,6 +9,12 @@ const CONNECTION_CODES = new Set([
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300',
 ]);
 
+/** Only a serialization failure or a deadlock means "the same work may succeed if done again". */
+export function isRetryable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+}
+
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;

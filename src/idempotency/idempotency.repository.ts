@@ -1,6 +1,9 @@
 import { Sql } from '../database/database.service';
 import { IdempotencyKeyMismatchError } from '../shared/errors/business-errors';
 import { answerKey, IdempotencyContext } from '../shared/idempotency/idempotency-context';
+import { Answer } from '../shared/idempotency/idempotent-answers';
+
+export type { Answer } from '../shared/idempotency/idempotent-answers';
 
 // Every SQL string of the idempotency_keys table: stored answers are read and written inside the
 // caller's transaction (the answer commits with the change, or neither does).
@@ -10,8 +13,6 @@ export interface StoredAnswer {
   body: unknown;
 }
 
-/** Stored answers live inside the caller's transaction: the answer commits with the change, or neither does. */
-export type Answer = { idempotency: IdempotencyContext; body: unknown };
 
 /** Answers as column arrays for `select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[])`. */
 export function answerColumns(answers: Answer[]): unknown[] {

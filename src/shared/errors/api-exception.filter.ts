@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import { isConnectionError } from '../../database/pg-errors';
-import { isRetryable } from '../transactions/retry-policy';
+import { isConnectionError, isRetryable } from '../../database/pg-errors';
 import { ApiError, ServiceUnavailableError } from './api-error';
 import { ContentionRetryExhaustedError } from './business-errors';
 
