@@ -69,13 +69,14 @@ const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const LOG_LEVELS: Record<string, LogLevel> = {
   fatal: 'fatal', error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose', trace: 'verbose',
 };
+/** A rule across variables: always checked, its problem listed right after `variable`'s own. */
+const after = (variable: string) => ({ path: [variable], params: { rule: true }, when: () => true });
+
 const PROXY_LIST = /^(loopback|linklocal|uniquelocal|[0-9a-f.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-f.:/]+))*$/i;
 
 /** The environment of SPEC §8 (and the service's further settings), validated and typed. */
 export const envSchema = z
   .object({
-    PORT: int('PORT', 3000, 1, 65_535),
-    HOST: text((host) => (/^[\w.:%-]+$/.test(host) ? undefined : `HOST must be an IP address or a host name to listen on (got "${host}")`)),
     NODE_ENV: variable((raw, ctx): NodeEnv => {
       const value = raw ?? 'development';
       if (NODE_ENVS.includes(value as NodeEnv)) return value as NodeEnv;
@@ -83,8 +84,6 @@ export const envSchema = z
       return 'development';
     }),
     DATABASE_URL: text((url) => (/^postgres(ql)?:\/\/.+/.test(url) ? undefined : 'DATABASE_URL must be a postgres:// or postgresql:// URL')),
-    DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 2, 200),
-    DATA_DIR: variable((raw) => raw ?? '.data'),
     JWT_SECRET: text((secret) => (Buffer.byteLength(secret) < 32 ? 'JWT_SECRET must be at least 32 bytes long' : undefined)),
     JWT_EXPIRES_IN: variable((raw, ctx) => {
       const value = raw ?? '15m';
@@ -105,29 +104,13 @@ export const envSchema = z
     RETRY_MAX_ATTEMPTS: int('RETRY_MAX_ATTEMPTS', 5, 1, 50),
     RETRY_BASE_DELAY_MS: int('RETRY_BASE_DELAY_MS', 10, 0, 60_000),
     RETRY_MAX_DELAY_MS: int('RETRY_MAX_DELAY_MS', 1000, 0, 600_000),
-    RATE_LIMIT_USER_PER_MINUTE: int('RATE_LIMIT_USER_PER_MINUTE', 6000, 1, 10_000_000),
-    RATE_LIMIT_ANON_PER_MINUTE: int('RATE_LIMIT_ANON_PER_MINUTE', 600, 1, 10_000_000),
-    RATE_LIMIT_LOGIN_PER_15_MIN: int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 1_000_000),
-    // The per-email ceiling backs up the per-(email, address) limit: 100 by default, never below it.
-    RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: optionalInt('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN', 1, 10_000_000),
-    EXPIRY_SWEEP_INTERVAL_MS: int('EXPIRY_SWEEP_INTERVAL_MS', 5000, 50, 86_400_000),
     REDIS_URL: text((url) => (/^rediss?:\/\/.+/.test(url) ? undefined : 'REDIS_URL must be a redis:// or rediss:// URL')),
-    // Production shows nothing to anyone who reaches the port unless told: /metrics needs
-    // METRICS_TOKEN, or METRICS_PUBLIC=true to open it on purpose; the API docs need API_DOCS=true.
-    METRICS_TOKEN: text(),
-    METRICS_PUBLIC: bool('METRICS_PUBLIC'),
-    API_DOCS: bool('API_DOCS'),
     LOG_LEVEL: variable((raw, ctx): LogLevel => {
       const value = (raw ?? 'log').toLowerCase();
       const level = LOG_LEVELS[value];
       if (!level) problem(ctx, `LOG_LEVEL must be one of ${Object.keys(LOG_LEVELS).join(', ')} (got "${value}")`);
       return level ?? 'log';
     }),
-    SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
-    HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
-    HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
-    HTTP_MAX_CONNECTIONS: int('HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
     // Behind an ingress every client has the ingress's address unless its X-Forwarded-For is trusted.
     TRUST_PROXY: variable((raw, ctx): boolean | number | string => {
       if (raw === undefined) return false;
@@ -136,29 +119,50 @@ export const envSchema = z
       problem(ctx, `TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/subnets (got "${raw}")`);
       return false;
     }),
+    HOST: text((host) => (/^[\w.:%-]+$/.test(host) ? undefined : `HOST must be an IP address or a host name to listen on (got "${host}")`)),
+    // Production shows nothing to anyone who reaches the port unless told: /metrics needs
+    // METRICS_TOKEN, or METRICS_PUBLIC=true to open it on purpose; the API docs need API_DOCS=true.
+    METRICS_TOKEN: text(),
+    METRICS_PUBLIC: bool('METRICS_PUBLIC'),
+    API_DOCS: bool('API_DOCS'),
+    RATE_LIMIT_LOGIN_PER_15_MIN: int('RATE_LIMIT_LOGIN_PER_15_MIN', 10, 1, 1_000_000),
+    // The per-email ceiling backs up the per-(email, address) limit: 100 by default, never below it.
+    RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: optionalInt('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN', 1, 10_000_000),
+    PORT: int('PORT', 3000, 1, 65_535),
+    DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 2, 200),
+    DATA_DIR: variable((raw) => raw ?? '.data'),
+    RATE_LIMIT_USER_PER_MINUTE: int('RATE_LIMIT_USER_PER_MINUTE', 6000, 1, 10_000_000),
+    RATE_LIMIT_ANON_PER_MINUTE: int('RATE_LIMIT_ANON_PER_MINUTE', 600, 1, 10_000_000),
+    EXPIRY_SWEEP_INTERVAL_MS: int('EXPIRY_SWEEP_INTERVAL_MS', 5000, 50, 86_400_000),
+    SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
+    HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+    HTTP_MAX_CONNECTIONS: int('HTTP_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
   })
-  // Rules across variables. `when`: checked even when a variable above was refused (it then
-  // stands in with its default), so that one start reports every problem.
-  .refine((env) => !(env.JWT_SECRET === undefined && env.NODE_ENV === 'production'), { message: 'JWT_SECRET is required when NODE_ENV=production', when: () => true })
+  // Rules across variables, each reported after the variable it names (`after`). Checked even
+  // when a variable above was refused (it then stands in with its default: `when`), so that one
+  // start reports every problem.
+  .refine((env) => !(env.JWT_SECRET === undefined && env.NODE_ENV === 'production'), { message: 'JWT_SECRET is required when NODE_ENV=production', ...after('JWT_SECRET') })
   .refine((env) => (env.BOOTSTRAP_ADMIN_EMAIL === undefined) === (env.BOOTSTRAP_ADMIN_PASSWORD === undefined), {
     message: 'BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together',
-    when: () => true,
+    ...after('JWT_EXPIRES_IN'),
   })
-  .refine((env) => env.RETRY_MAX_DELAY_MS >= env.RETRY_BASE_DELAY_MS, { message: 'RETRY_MAX_DELAY_MS must not be below RETRY_BASE_DELAY_MS', when: () => true })
+  .refine((env) => env.RETRY_MAX_DELAY_MS >= env.RETRY_BASE_DELAY_MS, { message: 'RETRY_MAX_DELAY_MS must not be below RETRY_BASE_DELAY_MS', ...after('RETRY_MAX_DELAY_MS') })
   .refine((env) => !(env.METRICS_PUBLIC === true && env.METRICS_TOKEN !== undefined), {
     message: 'METRICS_PUBLIC=true and METRICS_TOKEN contradict each other: set only one',
-    when: () => true,
+    ...after('METRICS_PUBLIC'),
   })
   .refine((env) => !(env.NODE_ENV === 'production' && env.METRICS_TOKEN === undefined && env.METRICS_PUBLIC !== true), {
     message: 'METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)',
-    when: () => true,
+    ...after('METRICS_PUBLIC'),
   })
   .refine((env) => (env.RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN ?? Infinity) >= env.RATE_LIMIT_LOGIN_PER_15_MIN, {
     message: 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN',
-    when: () => true,
+    ...after('RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN'),
   })
   // A request's headers are part of it: a headers timeout above the request timeout would never apply.
-  .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, { message: 'HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS', when: () => true });
+  .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, { message: 'HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS', ...after('HTTP_MAX_CONNECTIONS') });
 
 /** The validated environment: every variable of the schema, with its default applied where it has one. */
 export type Env = z.output<typeof envSchema>;
@@ -173,6 +177,11 @@ export const ENV_KEYS: readonly (keyof Env)[] = Object.keys(envSchema.shape) as 
 export function validateEnv(env: Record<string, unknown>): Env {
   const strings = Object.fromEntries(ENV_KEYS.map((key) => [key, typeof env[key] === 'string' ? env[key] : undefined]));
   const result = envSchema.safeParse(strings);
-  if (!result.success) throw new ConfigError(result.error.issues.map((issue) => issue.message));
+  if (!result.success) {
+    // In the order of the schema's variables, as a reader of the message goes through them.
+    const rank = (issue: z.core.$ZodIssue) => 2 * ENV_KEYS.indexOf(issue.path[0] as keyof Env) + ((issue as { params?: { rule?: boolean } }).params?.rule ? 1 : 0);
+    const issues = result.error.issues.map((issue, i) => ({ issue, i })).sort((a, b) => rank(a.issue) - rank(b.issue) || a.i - b.i);
+    throw new ConfigError(issues.map(({ issue }) => issue.message));
+  }
   return result.data;
 }

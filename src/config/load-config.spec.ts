@@ -69,12 +69,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: 'x', RETRY_MAX_ATTEMPTS: 'y' })).toHaveLength(2);
   });
 
-  it('checks the rules across variables also when a variable was refused', () => {
+  it('checks the rules across variables also when a variable was refused, each problem listed in the order of the variables', () => {
     expect(problemsOf({ NODE_ENV: 'production', PORT: 'x', RETRY_BASE_DELAY_MS: '100', RETRY_MAX_DELAY_MS: '50', HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' })).toEqual([
-      'PORT must be an integer from 1 to 65535 (got "x")',
       'JWT_SECRET is required when NODE_ENV=production',
       'RETRY_MAX_DELAY_MS must not be below RETRY_BASE_DELAY_MS',
       'METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)',
+      'PORT must be an integer from 1 to 65535 (got "x")',
       'HTTP_HEADERS_TIMEOUT_MS must not be above HTTP_REQUEST_TIMEOUT_MS',
     ]);
   });

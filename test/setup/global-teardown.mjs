@@ -1,3 +1,4 @@
 export default async function globalTeardown() {
-  await globalThis.__EMBEDDED_PG__?.stop();
+  // Stops PostgreSQL and deletes its throwaway data (src/database/embedded-postgres.ts).
+  await globalThis.__EMBEDDED_PG__?.close();
 }
