@@ -1,6 +1,6 @@
-import { iso, Sql } from '../database/database.service';
+import { iso, Sql, SqlFragment } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
-import { tenantScope } from '../shared/auth/tenant-scope';
+import { tenantScope, tenantScopeOfMany } from '../shared/auth/tenant-scope';
 import { UnitCounters } from './authorization-rules';
 import { StoredAuthorizationStatus } from './authorization.entity';
 
@@ -109,5 +109,36 @@ export const authorizationRepository = {
 
   async delete(sql: Sql, id: string): Promise<void> {
     await sql.query('delete from authorizations where id = ?', [id]);
+  },
+
+  /**
+   * The authorizations of a batch of unit operations, by id, within the organizations of its
+   * callers (tenantScopeOfMany; `undefined` is the service itself). Prepared: the hot path.
+   */
+  async findForBatch(sql: Sql, ids: string[], callers: (AuthUser | undefined)[]): Promise<Map<string, AuthorizationRow>> {
+    const scope = tenantScopeOfMany(callers, 'a.organization_id');
+    const rows = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[])${scope.sql}`, [ids, ...scope.params], { prepare: true });
+    return new Map(rows.map((row) => [row.id, row]));
+  },
+
+  /** The batch write's part for the counters: each authorization's used/scheduled units change by its deltas. */
+  countersPart(changes: { authorizationId: string; used: number; scheduled: number }[], now: string): SqlFragment {
+    const ids = changes.map((c) => c.authorizationId);
+    return {
+      sql: `counters as (update authorizations as a set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled, updated_at = ?
+          from unnest(?::uuid[], ?::int[], ?::int[]) as v (id, used, scheduled)
+          where a.id = any(?::uuid[]) and a.id = v.id)`,
+      params: [now, ids, changes.map((c) => c.used), changes.map((c) => c.scheduled), ids],
+    };
+  },
+
+  /**
+   * Runs the parts of a batch's write (see UnitBatchWrite) as one statement, one round trip, and
+   * returns how many rows the part named `finished` changed (0 without that part).
+   */
+  async writeBatch(tx: Sql, parts: SqlFragment[], countFinished: boolean): Promise<number> {
+    const count = countFinished ? '(select count(*) from finished)::int' : '0';
+    const [result] = await tx.query<{ finished: number }>(`with ${parts.map((p) => p.sql).join(',\n')} select ${count} as finished`, parts.flatMap((p) => p.params), { prepare: true });
+    return result.finished;
   },
 };

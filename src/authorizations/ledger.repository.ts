@@ -1,4 +1,4 @@
-import { iso, Sql } from '../database/database.service';
+import { iso, Sql, SqlFragment } from '../database/database.service';
 import { LedgerEntryType } from './ledger-entry.entity';
 
 // Every SQL string of the ledger_entries table (append-only: a trigger refuses updates and deletes).
@@ -50,6 +50,15 @@ export const ledgerRepository = {
       ledgerColumns(lines),
       { prepare: true },
     );
+  },
+
+  /** The batch write's part for the ledger: the lines in order, as append() writes them. */
+  ledgerPart(lines: LedgerLine[]): SqlFragment {
+    return {
+      sql: `ledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
+          select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n)`,
+      params: ledgerColumns(lines),
+    };
   },
 
   /** One page (limit + 1 rows) of an authorization's entries, oldest first; the caller checked the authorization is visible. */

@@ -1,4 +1,4 @@
-import { iso, Sql } from '../database/database.service';
+import { iso, Sql, SqlFragment } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
 import { tenantScope } from '../shared/auth/tenant-scope';
 import { ReservationStatus } from './reservation.entity';
@@ -41,6 +41,66 @@ export const reservationRepository = {
     if (f.status) (where.push('r.status = ?'), params.push(f.status));
     if (f.after) (where.push('r.id > ?'), params.push(f.after));
     return sql.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where ${where.join(' and ')} order by r.id limit ?`, [...params, f.limit + 1]);
+  },
+
+  /** Reservations by id, whatever their organization (a batch decides visibility per caller, with canSee). Prepared: the hot path. */
+  findByIds(sql: Sql, ids: string[]): Promise<ReservationRow[]> {
+    return sql.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = any(?::uuid[])`, [ids], { prepare: true });
+  },
+
+  /** The authorization a visible reservation belongs to. */
+  async authorizationOf(sql: Sql, caller: AuthUser, id: string): Promise<string | undefined> {
+    const scope = tenantScope(caller, 'organization_id');
+    const [row] = await sql.query<{ authorizationId: string }>(`select authorization_id as "authorizationId" from reservations where id = ?${scope.sql}`, [id, ...scope.params]);
+    return row?.authorizationId;
+  },
+
+  /** Up to `limit` scheduled reservations whose expiresAt has passed, the longest overdue first. */
+  dueForExpiry(sql: Sql, limit: number): Promise<{ id: string; authorizationId: string }[]> {
+    return sql.query<{ id: string; authorizationId: string }>(
+      `select r.id, r.authorization_id as "authorizationId" from reservation_expiries e join reservations r on r.id = e.reservation_id
+       where e.expires_at <= now() and r.status = 'SCHEDULED' order by e.expires_at limit ?`,
+      [limit],
+    );
+  },
+
+  /** The batch write's part for new reservations (SCHEDULED, created now). */
+  createdPart(created: ReservationRow[], now: string): SqlFragment {
+    return {
+      sql: `created as (insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
+          select v.id, v.authorization_id, v.organization_id, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
+          from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[])
+            as v (id, authorization_id, organization_id, units, service_date, reference, expires_at, created_by))`,
+      params: [
+        now, now,
+        created.map((r) => r.id), created.map((r) => r.authorizationId), created.map((r) => r.organizationId), created.map((r) => r.units),
+        created.map((r) => r.serviceDate), created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
+      ],
+    };
+  },
+
+  /** The batch write's part that files new reservations with an expiresAt for the sweeper. */
+  expiringPart(expiring: { id: string; expiresAt: string | null }[]): SqlFragment {
+    return {
+      sql: `expiring as (insert into reservation_expiries (reservation_id, expires_at) select * from unnest(?::uuid[], ?::timestamptz[]))`,
+      params: [expiring.map((r) => r.id), expiring.map((r) => r.expiresAt)],
+    };
+  },
+
+  /** The batch write's part that takes finished reservations off the sweeper's list. */
+  unexpiringPart(ids: string[]): SqlFragment {
+    return { sql: `unexpiring as (delete from reservation_expiries where reservation_id = any(?::uuid[]))`, params: [ids] };
+  },
+
+  /** The batch write's part for finished reservations: only while still SCHEDULED (returns the ids it changed). */
+  finishedPart(finished: { id: string; status: string; consumedUnits: number }[], now: string): SqlFragment {
+    const ids = finished.map((f) => f.id);
+    return {
+      sql: `finished as (update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?
+          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)
+          where r.id = any(?::uuid[]) and r.id = v.id and r.status = 'SCHEDULED' returning r.id)`,
+      params: [now, ids, finished.map((f) => f.status), finished.map((f) => f.consumedUnits), ids],
+    };
   },
 
   /** Whether units were ever reserved on the authorization. */

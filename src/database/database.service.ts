@@ -12,6 +12,12 @@ export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: { prepare?: boolean }): Promise<T[]>;
 }
 
+/** A piece of SQL text with its `?` parameters, in order: a condition, or a part of a statement. */
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
 const numberedCache = new Map<string, QueryConfig>();
 
 /** `?` → `$1, $2, …` once per distinct text; prepared statements are named by their text's hash. */

@@ -1,4 +1,4 @@
-import { Sql } from '../database/database.service';
+import { Sql, SqlFragment } from '../database/database.service';
 import { IdempotencyKeyMismatchError } from '../shared/errors/business-errors';
 import { answerKey, IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Answer } from '../shared/idempotency/idempotent-answers';
@@ -55,6 +55,15 @@ export const idempotencyRepository = {
       answerColumns(answers),
       { prepare: true },
     );
+  },
+
+  /** The part of a batch's write (one statement with several parts) that stores its answers. */
+  answersPart(answers: Answer[]): SqlFragment {
+    return {
+      sql: `answers as (insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)
+          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[]))`,
+      params: answerColumns(answers),
+    };
   },
 
   /** Forgets answers older than 25 hours (SPEC §5 keeps them 24 hours): a repeat after that is a new request. */

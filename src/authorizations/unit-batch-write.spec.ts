@@ -1,0 +1,59 @@
+import { BatchPlan } from './unit-batch-plan';
+import { writeBatch } from './unit-batch-write';
+
+// The batch write is the hot path's one write statement: prepared, named by the hash of its text.
+// These are the texts (and parameters) it had before it was assembled from the repositories' parts;
+// a change here is a change of the statement PostgreSQL plans, and must be measured (npm run bench).
+
+const idem = (k: string) => ({ userId: 'u1', key: k, fingerprint: 'f' + k, successStatus: 201 });
+const full: BatchPlan[] = [
+  {
+    authorizationId: 'a1', delta: { used: 2, scheduled: 3 },
+    newReservations: [
+      { id: 'r1', authorizationId: 'a1', organizationId: 'o1', units: 3, serviceDate: '2026-01-01', reference: 'x', expiresAt: '2027-01-01T00:00:00.000Z', status: 'SCHEDULED', consumedUnits: 0, createdBy: 'u1', createdAt: 'c', updatedAt: 'c' },
+      { id: 'r2', authorizationId: 'a1', organizationId: 'o1', units: 1, serviceDate: '2026-01-01', reference: null, expiresAt: null, status: 'SCHEDULED', consumedUnits: 0, createdBy: 'u1', createdAt: 'c', updatedAt: 'c' },
+    ],
+    finishedReservations: [{ id: 'r0', status: 'CONSUMED', consumedUnits: 2, expiring: true }, { id: 'r9', status: 'RELEASED', consumedUnits: 0, expiring: false }],
+    ledger: [{ authorizationId: 'a1', reservationId: 'r1', type: 'RESERVE', units: 3, totalAfter: 10, usedAfter: 0, scheduledAfter: 3, actorId: 'u1' }],
+    answers: [{ idempotency: idem('k1'), body: { a: 1 } as never }],
+    outcomes: [],
+  },
+  { authorizationId: 'a2', delta: { used: 0, scheduled: 0 }, newReservations: [], finishedReservations: [], ledger: [], answers: [{ idempotency: idem('k2'), body: { b: 2 } as never }], outcomes: [] },
+];
+const onlyFinished: BatchPlan[] = [
+  {
+    authorizationId: 'a3', delta: { used: 0, scheduled: -1 }, newReservations: [], finishedReservations: [{ id: 'r5', status: 'EXPIRED', consumedUnits: 0, expiring: true }],
+    ledger: [{ authorizationId: 'a3', reservationId: 'r5', type: 'EXPIRE', units: 1, totalAfter: 5, usedAfter: 0, scheduledAfter: 0, actorId: null }], answers: [], outcomes: [],
+  },
+];
+const onlyAnswers: BatchPlan[] = [full[1]];
+const nothing: BatchPlan[] = [{ ...full[1], answers: [] }];
+
+async function statements(plans: BatchPlan[], finished = plans.flatMap((p) => p.finishedReservations).length) {
+  const calls: { text: string; params: unknown[]; options: unknown }[] = [];
+  const tx = { query: async <T>(text: string, params: unknown[] = [], options: unknown = {}) => (calls.push({ text, params, options }), [{ finished }] as T[]) };
+  await writeBatch(tx, plans, '2026-12-02T00:00:00.000Z');
+  return calls;
+}
+
+describe('writeBatch: one prepared statement of the parts that have something to write', () => {
+  it('every part', async () => {
+    expect(await statements(full)).toEqual([{ text: "with counters as (update authorizations as a set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled, updated_at = ?\n          from unnest(?::uuid[], ?::int[], ?::int[]) as v (id, used, scheduled)\n          where a.id = any(?::uuid[]) and a.id = v.id),\ncreated as (insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)\n          select v.id, v.authorization_id, v.organization_id, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?\n          from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[])\n            as v (id, authorization_id, organization_id, units, service_date, reference, expires_at, created_by)),\nexpiring as (insert into reservation_expiries (reservation_id, expires_at) select * from unnest(?::uuid[], ?::timestamptz[])),\nunexpiring as (delete from reservation_expiries where reservation_id = any(?::uuid[])),\nfinished as (update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?\n          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)\n          where r.id = any(?::uuid[]) and r.id = v.id and r.status = 'SCHEDULED' returning r.id),\nledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)\n          select a, r, t, u, ta, ua, sa, ac from unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality as l (a, r, t, u, ta, ua, sa, ac, n) order by n),\nanswers as (insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)\n          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[])) select (select count(*) from finished)::int as finished", params: ["2026-12-02T00:00:00.000Z", ["a1"], [2], [3], ["a1"], "2026-12-02T00:00:00.000Z", "2026-12-02T00:00:00.000Z", ["r1", "r2"], ["a1", "a1"], ["o1", "o1"], [3, 1], ["2026-01-01", "2026-01-01"], ["x", null], ["2027-01-01T00:00:00.000Z", null], ["u1", "u1"], ["r1"], ["2027-01-01T00:00:00.000Z"], ["r0"], "2026-12-02T00:00:00.000Z", ["r0", "r9"], ["CONSUMED", "RELEASED"], [2, 0], ["r0", "r9"], ["a1"], ["r1"], ["RESERVE"], [3], [10], [0], [3], ["u1"], ["u1", "u1"], ["k1", "k2"], ["fk1", "fk2"], [201, 201], ["{\"a\":1}", "{\"b\":2}"]], options: { prepare: true } }]);
+  });
+
+  it('finished reservations and the ledger only', async () => {
+    expect(await statements(onlyFinished)).toEqual([{ text: "with counters as (update authorizations as a set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled, updated_at = ?\n          from unnest(?::uuid[], ?::int[], ?::int[]) as v (id, used, scheduled)\n          where a.id = any(?::uuid[]) and a.id = v.id),\nunexpiring as (delete from reservation_expiries where reservation_id = any(?::uuid[])),\nfinished as (update reservations as r set status = v.status, consumed_units = v.consumed, updated_at = ?\n          from unnest(?::uuid[], ?::text[], ?::int[]) as v (id, status, consumed)\n          where r.id = any(?::uuid[]) and r.id = v.id and r.status = 'SCHEDULED' returning r.id),\nledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)\n          select a, r, t, u, ta, ua, sa, ac from unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality as l (a, r, t, u, ta, ua, sa, ac, n) order by n) select (select count(*) from finished)::int as finished", params: ["2026-12-02T00:00:00.000Z", ["a3"], [0], [-1], ["a3"], ["r5"], "2026-12-02T00:00:00.000Z", ["r5"], ["EXPIRED"], [0], ["r5"], ["a3"], ["r5"], ["EXPIRE"], [1], [5], [0], [0], [null]], options: { prepare: true } }]);
+  });
+
+  it('stored answers only (a batch of refusals with Idempotency-Keys)', async () => {
+    expect(await statements(onlyAnswers)).toEqual([{ text: "with answers as (insert into idempotency_keys (user_id, key, request_fingerprint, status_code, response_body)\n          select * from unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::jsonb[])) select 0 as finished", params: [["u1"], ["k2"], ["fk2"], [201], ["{\"b\":2}"]], options: { prepare: true } }]);
+  });
+
+  it('nothing to write: no statement', async () => {
+    expect(await statements(nothing)).toEqual([]);
+  });
+
+  it('a reservation that was no longer SCHEDULED fails the batch', async () => {
+    await expect(statements(onlyFinished, 0)).rejects.toThrow('reservation state changed under the batch');
+  });
+});

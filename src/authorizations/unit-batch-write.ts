@@ -1,0 +1,42 @@
+import { Sql, SqlFragment } from '../database/database.service';
+import { idempotencyRepository } from '../idempotency/idempotency.repository';
+import { authorizationRepository } from './authorization.repository';
+import { ledgerRepository } from './ledger.repository';
+import { reservationRepository } from './reservation.repository';
+import type { BatchPlan } from './unit-batch-plan';
+
+/**
+ * The parts of a batch's write, each built by its table's repository: counters, new reservations
+ * (and their expiries), finished reservations (and theirs), ledger lines, stored answers. Parts
+ * with nothing to write are left out, so no part scans a table it does not touch (under
+ * SERIALIZABLE a scan of a whole table would conflict with every concurrent writer). Undefined
+ * when the batch changed nothing: it then writes nothing.
+ */
+export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFragment[]; finished: number } | undefined {
+  const moved = plans.filter((p) => p.ledger.length > 0);
+  const created = plans.flatMap((p) => p.newReservations);
+  const expiring = created.filter((r) => r.expiresAt !== null);
+  const finished = plans.flatMap((p) => p.finishedReservations);
+  const unexpiring = finished.filter((f) => f.expiring);
+  const ledger = plans.flatMap((p) => p.ledger);
+  const answers = plans.flatMap((p) => p.answers);
+  if (ledger.length === 0 && answers.length === 0) return undefined;
+  const parts: SqlFragment[] = [];
+  if (moved.length) parts.push(authorizationRepository.countersPart(moved.map((p) => ({ authorizationId: p.authorizationId, ...p.delta })), now));
+  if (created.length) parts.push(reservationRepository.createdPart(created, now));
+  if (expiring.length) parts.push(reservationRepository.expiringPart(expiring));
+  if (unexpiring.length) parts.push(reservationRepository.unexpiringPart(unexpiring.map((f) => f.id)));
+  if (finished.length) parts.push(reservationRepository.finishedPart(finished, now));
+  if (ledger.length) parts.push(ledgerRepository.ledgerPart(ledger));
+  if (answers.length) parts.push(idempotencyRepository.answersPart(answers));
+  return { parts, finished: finished.length };
+}
+
+/** Every write of the batch in one statement (one round trip), inside the batch's transaction. */
+export async function writeBatch(tx: Sql, plans: BatchPlan[], now: string): Promise<void> {
+  const write = batchWriteParts(plans, now);
+  if (!write) return;
+  const finished = await authorizationRepository.writeBatch(tx, write.parts, write.finished > 0);
+  // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
+  if (finished !== write.finished) throw new Error('reservation state changed under the batch');
+}
