@@ -34,11 +34,10 @@ import YAML from 'yaml';
 import { runMain, onCleanup } from '../../loadtest/lib/cleanup.mjs';
 import { startEmbeddedPostgres } from '../../loadtest/lib/embedded-db.mjs';
 import { startService } from '../../loadtest/lib/service.mjs';
-import { findFreePort } from '../../loadtest/lib/ports.mjs';
 import { createHttpClient } from '../../loadtest/lib/http-client.mjs';
 import { createApi } from '../../loadtest/lib/api.mjs';
 import { parsePrometheus } from '../../loadtest/lib/metrics.mjs';
-import { stopChild } from '../../loadtest/lib/child.mjs';
+import { freePort, stopChild, waitFor200 } from '../../test/support/processes.cjs';
 
 const OPS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RULES = path.join(OPS, 'prometheus', 'rules.yml');
@@ -77,7 +76,7 @@ async function startPrometheus(configText) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ul-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   await fsp.writeFile(configFile, configText);
-  const port = await findFreePort(19090);
+  const port = await freePort();
   const logFile = path.join(dir, 'prometheus.log');
   const out = fs.openSync(logFile, 'a');
   const child = spawn(
@@ -103,17 +102,7 @@ async function startPrometheus(configText) {
   };
   onCleanup('prometheus', stop);
   progress(`prometheus starting: pid ${child.pid}, ${baseUrl}, data in ${dir}`);
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}:\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
-    try {
-      if ((await fetch(`${baseUrl}/-/ready`)).status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error('prometheus not ready after 30 s');
-    await sleep(200);
-  }
+  await waitFor200(`${baseUrl}/-/ready`, { child, timeoutMs: 30000, intervalMs: 200, why: () => fs.readFileSync(logFile, 'utf8').slice(-2000) });
   return { baseUrl, pid: child.pid, configFile, logFile, stop };
 }
 

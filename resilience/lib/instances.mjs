@@ -1,25 +1,12 @@
 // Service instances as child processes (`node dist/main.js`) on a fixed port each, so that
 // an instance killed with SIGKILL (fault c) comes back at the same address.
-import { spawn, spawnSync } from 'node:child_process';
+// Processes, ports and readiness waits: test/support/processes.cjs, shared with the system tests and the load test.
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findFreePort } from '../../loadtest/lib/ports.mjs';
+import { ensureBuilt, freePort, readiness, REPO_ROOT, sleep, spawnService, waitReady } from '../../test/support/processes.cjs';
 import { onCleanup } from '../../loadtest/lib/cleanup.mjs';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export function ensureBuilt(log = console.error) {
-  const main = path.join(REPO_ROOT, 'dist', 'main.js');
-  if (fs.existsSync(main)) return main;
-  log('dist/main.js missing: running `npx nest build`…');
-  const res = spawnSync('npx', ['nest', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (res.status !== 0 || !fs.existsSync(main)) throw new Error('`nest build` failed');
-  return main;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export { ensureBuilt, readiness, REPO_ROOT, waitReady };
 
 function newestMtime(dir) {
   let newest = 0;
@@ -49,29 +36,6 @@ export async function snapshotDist(dest, log = console.error) {
   return path.join(copy, 'main.js');
 }
 
-/** GET /health/ready → status code, or 0 when nothing answers (1 s timeout). */
-export async function readiness(baseUrl) {
-  try {
-    const res = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(1500) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
-
-export async function waitReady(baseUrl, { timeoutMs = 120000, child } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`service exited (${child.exitCode ?? child.signalCode}) before becoming ready`);
-    }
-    if ((await readiness(baseUrl)) === 200) return Date.now();
-    await sleep(100);
-  }
-  throw new Error(`service at ${baseUrl} not ready after ${timeoutMs / 1000}s`);
-}
-
 /**
  * One service instance. start() spawns it and waits for readiness; kill() sends SIGKILL;
  * stop() SIGTERM (then SIGKILL after 15 s). The log of every incarnation is appended to logFile.
@@ -93,21 +57,15 @@ export class ServiceInstance {
   async start() {
     const mainJs = this.mainJs ?? ensureBuilt();
     if (!this.port) {
-      this.port = await findFreePort(3300 + Math.floor(Math.random() * 200));
+      this.port = await freePort();
       this.baseUrl = `http://127.0.0.1:${this.port}`;
     }
-    await fsp.mkdir(path.dirname(this.logFile), { recursive: true });
-    const out = fs.openSync(this.logFile, 'a');
-    fs.writeSync(out, `\n==== ${new Date().toISOString()} start #${this.starts + 1} of instance ${this.name} on port ${this.port}\n`);
-    const child = spawn(process.execPath, [mainJs], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
-      stdio: ['ignore', out, out],
-    });
-    fs.closeSync(out);
-    this.child = child;
+    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+    fs.appendFileSync(this.logFile, `\n==== ${new Date().toISOString()} start #${this.starts + 1} of instance ${this.name} on port ${this.port}\n`);
+    this.process = await spawnService({ main: mainJs, env: { ...process.env, ...this.env }, port: this.port, logFile: this.logFile });
+    this.child = this.process.child;
     this.starts++;
-    await waitReady(this.baseUrl, { child });
+    await waitReady(this.baseUrl, { child: this.child });
     return this;
   }
 
@@ -121,22 +79,15 @@ export class ServiceInstance {
 
   /** SIGKILL, and wait until the process is gone. */
   async kill() {
-    const child = this.child;
-    if (!child || !this.alive) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    if (!this.process || !this.alive) return;
+    await this.process.kill();
     this.kills++;
   }
 
+  /** SIGTERM (then SIGKILL after 15 s). */
   async stop() {
-    const child = this.child;
-    if (!child || !this.alive) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    await exited;
-    clearTimeout(timer);
+    if (!this.process || !this.alive) return;
+    await this.process.stop('SIGTERM', 15000);
   }
 
   /** Lines of this instance's log matching a regexp. */
