@@ -258,20 +258,16 @@ if ! (cd "$APP" && ADMIN_URL="$ADMIN_URL" node -e '
     const { Client } = require("pg");
     const c = new Client({ connectionString: process.env.ADMIN_URL, connectionTimeoutMillis: 3000 });
     c.connect().then(() => c.end(), () => process.exit(1));'); then
-  log "no PostgreSQL at $ADMIN_URL: starting a throwaway one (embedded-postgres from the clean copy)"
-  PG_DIR="/tmp/unit-ledger-runtime-premise-pg-$(basename "$WORK" | sed 's/.*-//')"
-  (cd "$APP" && PG_DIR="$PG_DIR" PG_PORT="$(free_port)" exec node --input-type=module -e '
-    import EmbeddedPostgres from "embedded-postgres";
-    import { rmSync } from "node:fs";
-    const pg = new EmbeddedPostgres({ databaseDir: process.env.PG_DIR, port: Number(process.env.PG_PORT),
-      user: "postgres", password: "premise", persistent: false, createPostgresUser: true, onLog: () => undefined });
-    await pg.initialise();
-    await pg.start();
-    console.log(`READY postgres://postgres:premise@127.0.0.1:${process.env.PG_PORT}/postgres`);
-    const stop = () => pg.stop().finally(() => { rmSync(process.env.PG_DIR, { recursive: true, force: true }); process.exit(0); });
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    setInterval(() => undefined, 1 << 30);
+  log "no PostgreSQL at $ADMIN_URL: starting a throwaway one (the service's embedded-PostgreSQL module, from the clean copy)"
+  (cd "$APP" && exec node -e '
+    const { startEmbeddedDatabase } = require("./dist/database/embedded-postgres.js");
+    startEmbeddedDatabase({ password: "premise", durable: false, ownSignals: true }).then((db) => {
+      console.log(`READY ${db.adminUrl}`);
+      const stop = () => db.close().finally(() => process.exit(0));
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+      setInterval(() => undefined, 1 << 30);
+    }, (error) => { console.error(error?.message ?? error); process.exit(1); });
   ') >"$WORK/postgres.log" 2>&1 &
   DB_HELPER_PID=$!
   for _ in $(seq 1 120); do
