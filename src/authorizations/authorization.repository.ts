@@ -1,8 +1,9 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { iso, Sql, SqlFragment } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
-import { tenantScope, tenantScopeOfMany } from '../shared/auth/tenant-scope';
+import { tenantScope, tenantScopeOfMany, tenantWhere } from '../shared/auth/tenant-scope';
 import { UnitCounters } from './authorization-rules';
-import { StoredAuthorizationStatus } from './authorization.entity';
+import { Authorization, StoredAuthorizationStatus } from './authorization.entity';
 
 // Every SQL string of the authorizations table. Rows are read with plain SQL (one statement per
 // step, no ORM change tracking; the unit operations are the measured hot path), in the camelCase
@@ -76,9 +77,15 @@ export const authorizationRepository = {
     return row;
   },
 
+  /** Whether the authorization exists in the caller's organization, inside the caller's transaction. */
   async isVisible(sql: Sql, caller: AuthUser, id: string): Promise<boolean> {
     const scope = tenantScope(caller, 'organization_id');
     return (await sql.query(`select 1 from authorizations where id = ?${scope.sql}`, [id, ...scope.params])).length > 0;
+  },
+
+  /** The same, outside any transaction (the history reads), through the entity. */
+  async exists(em: EntityManager, caller: AuthUser, id: string): Promise<boolean> {
+    return (await em.count(Authorization, { id, ...tenantWhere(caller) })) > 0;
   },
 
   /** One page (limit + 1 rows, see toPage) in id order, within the caller's organization. */

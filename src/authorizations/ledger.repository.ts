@@ -1,7 +1,10 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { iso, Sql, SqlFragment } from '../database/database.service';
-import { LedgerEntryType } from './ledger-entry.entity';
+import { LedgerEntry, LedgerEntryType } from './ledger-entry.entity';
 
 // Every SQL string of the ledger_entries table (append-only: a trigger refuses updates and deletes).
+// Lines are written with plain SQL (the unit operations, the hot path); pages of the history are
+// read through the LedgerEntry entity.
 
 export interface LedgerLine {
   authorizationId: string;
@@ -62,10 +65,19 @@ export const ledgerRepository = {
   },
 
   /** One page (limit + 1 rows) of an authorization's entries, oldest first; the caller checked the authorization is visible. */
-  listOf(sql: Sql, authorizationId: string, after: number, limit: number): Promise<LedgerEntryRow[]> {
-    return sql.query<LedgerEntryRow>(
-      `select ${LEDGER_COLUMNS} from ledger_entries l where l.authorization_id = ? and l.id > ? order by l.id limit ?`,
-      [authorizationId, after, limit + 1],
-    );
+  async pageOf(em: EntityManager, authorizationId: string, after: number, limit: number): Promise<LedgerEntryRow[]> {
+    const found = await em.find(LedgerEntry, { authorizationId, id: { $gt: after } }, { orderBy: { id: 'asc' }, limit: limit + 1 });
+    return found.map((l) => ({
+      id: Number(l.id),
+      authorizationId: l.authorizationId,
+      reservationId: l.reservationId,
+      type: l.type,
+      units: l.units,
+      totalAfter: l.totalAfter,
+      usedAfter: l.usedAfter,
+      scheduledAfter: l.scheduledAfter,
+      actorId: l.actorId,
+      createdAt: l.createdAt.toISOString(),
+    }));
   },
 };

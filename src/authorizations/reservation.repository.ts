@@ -1,10 +1,12 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { iso, Sql, SqlFragment } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
-import { tenantScope } from '../shared/auth/tenant-scope';
-import { ReservationStatus } from './reservation.entity';
+import { tenantScope, tenantWhere } from '../shared/auth/tenant-scope';
+import { Reservation, ReservationStatus } from './reservation.entity';
 
-// Every SQL string of the reservations table, except the write statement of a batch of unit
-// operations (see the unit operations), which changes reservations, authorizations and the ledger at once.
+// Every SQL string of the reservations table. The unit operations (the measured hot path) read and
+// write with plain SQL; the history reads (GET a reservation, a page of them) go through the
+// Reservation entity. Either way the repository answers with ReservationRow.
 
 export const RESERVATION_COLUMNS = `r.id, r.authorization_id as "authorizationId", r.organization_id as "organizationId",
   r.units, r.service_date as "serviceDate", r.reference, ${iso('r.expires_at')} as "expiresAt", r.status,
@@ -26,21 +28,37 @@ export interface ReservationRow {
   updatedAt: string;
 }
 
+/** An entity as a row: timestamps as ISO-8601 text, as the plain SQL reads them. */
+const rowOf = (r: Reservation): ReservationRow => ({
+  id: r.id,
+  authorizationId: r.authorizationId,
+  organizationId: r.organizationId,
+  units: r.units,
+  serviceDate: r.serviceDate,
+  reference: r.reference,
+  expiresAt: r.expiresAt ? r.expiresAt.toISOString() : null,
+  status: r.status,
+  consumedUnits: r.consumedUnits,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
 export const reservationRepository = {
   /** The reservation if it is in the caller's organization (any, for a SUPER_ADMIN). */
-  async findVisible(sql: Sql, caller: AuthUser, id: string): Promise<ReservationRow | undefined> {
-    const scope = tenantScope(caller, 'r.organization_id');
-    const [row] = await sql.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where r.id = ?${scope.sql}`, [id, ...scope.params]);
-    return row;
+  async findVisible(em: EntityManager, caller: AuthUser, id: string): Promise<ReservationRow | undefined> {
+    const found = await em.findOne(Reservation, { id, ...tenantWhere(caller) });
+    return found ? rowOf(found) : undefined;
   },
 
   /** One page (limit + 1 rows) of an authorization's reservations in id order; the caller checked the authorization is visible. */
-  listOf(sql: Sql, authorizationId: string, f: { status?: ReservationStatus; after?: string; limit: number }): Promise<ReservationRow[]> {
-    const where = ['r.authorization_id = ?'];
-    const params: unknown[] = [authorizationId];
-    if (f.status) (where.push('r.status = ?'), params.push(f.status));
-    if (f.after) (where.push('r.id > ?'), params.push(f.after));
-    return sql.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from reservations r where ${where.join(' and ')} order by r.id limit ?`, [...params, f.limit + 1]);
+  async pageOf(em: EntityManager, authorizationId: string, f: { status?: ReservationStatus; after?: string; limit: number }): Promise<ReservationRow[]> {
+    const found = await em.find(
+      Reservation,
+      { authorizationId, ...(f.status ? { status: f.status } : {}), ...(f.after ? { id: { $gt: f.after } } : {}) },
+      { orderBy: { id: 'asc' }, limit: f.limit + 1 },
+    );
+    return found.map(rowOf);
   },
 
   /** Reservations by id, whatever their organization (a batch decides visibility per caller, with canSee). Prepared: the hot path. */

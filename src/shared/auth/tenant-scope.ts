@@ -11,6 +11,11 @@ export function canSee(caller: AuthUser, organizationId: string): boolean {
   return caller.role === Role.SUPER_ADMIN || caller.organizationId === organizationId;
 }
 
+/** For the ORM: a `where` condition on the entity's `organizationId`, empty for a SUPER_ADMIN. */
+export function tenantWhere(caller: AuthUser): { organizationId?: string | null } {
+  return caller.role === Role.SUPER_ADMIN ? {} : { organizationId: caller.organizationId };
+}
+
 /** For plain SQL: `and <column> = ?` (the caller's organization), nothing for a SUPER_ADMIN. */
 export function tenantScope(caller: AuthUser, column: string): SqlFragment {
   return caller.role === Role.SUPER_ADMIN ? { sql: '', params: [] } : { sql: ` and ${column} = ?`, params: [caller.organizationId] };
