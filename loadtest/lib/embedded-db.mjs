@@ -7,7 +7,7 @@ import { onCleanup } from './cleanup.mjs';
 
 /** Returns { url, port, dataDir, stop }. The database `unit_ledger` is created. */
 export async function startEmbeddedPostgres({ log = () => {} } = {}) {
-  const { startEmbeddedDatabase } = compiled('database/embedded-postgres', console.error);
+  const { startEmbeddedDatabase } = compiled('database/embedded-postgres', ['startEmbeddedDatabase'], console.error);
   const db = await startEmbeddedDatabase({ password: 'loadtest', maxConnections: 300, database: 'unit_ledger', log, ownSignals: true });
   onCleanup('embedded postgres', db.close);
   return { url: db.url, port: db.port, dataDir: db.dataDirectory, stop: db.close };

@@ -12,7 +12,7 @@ import { onCleanup } from '../../loadtest/lib/cleanup.mjs';
  * stop('immediate') = SIGQUIT (no checkpoint: crash recovery at the next start).
  */
 export async function startPostgres({ log = () => {}, maxConnections = 300 } = {}) {
-  const { startEmbeddedDatabase } = compiled('database/embedded-postgres', console.error);
+  const { startEmbeddedDatabase } = compiled('database/embedded-postgres', ['startEmbeddedDatabase'], console.error);
   const db = await startEmbeddedDatabase({ password: 'resilience', maxConnections, durable: false, log, ownSignals: true });
   onCleanup('embedded postgres', db.close);
   return {

@@ -36,10 +36,16 @@ function ensureBuilt(log = console.error) {
   return MAIN;
 }
 
-/** A module of the built service, e.g. compiled('database/embedded-postgres') (built first when dist/ is missing). */
-function compiled(modulePath, log) {
+/**
+ * A module of the built service, e.g. compiled('database/embedded-postgres', ['startEmbeddedDatabase'])
+ * (built first when dist/ is missing); fails naming the build when an export is missing (dist/ older than src/).
+ */
+function compiled(modulePath, exportsNeeded = [], log) {
   ensureBuilt(log);
-  return require(path.join(DIST, `${modulePath}.js`));
+  const loaded = require(path.join(DIST, `${modulePath}.js`));
+  const missing = exportsNeeded.filter((name) => loaded[name] === undefined);
+  if (missing.length) throw new Error(`dist/${modulePath}.js has no ${missing.join(', ')}: dist/ is older than src/, run \`npm run build\``);
+  return loaded;
 }
 
 const exitedAlready = (child) => child.exitCode !== null || child.signalCode !== null;

@@ -5,7 +5,7 @@ export declare const MAIN: string;
 export declare function sleep(ms: number): Promise<void>;
 export declare function freePort(): Promise<number>;
 export declare function ensureBuilt(log?: (line: string) => void): string;
-export declare function compiled<T = unknown>(modulePath: string, log?: (line: string) => void): T;
+export declare function compiled<T = unknown>(modulePath: string, exportsNeeded?: string[], log?: (line: string) => void): T;
 export declare function exitOf(child: ChildProcess): Promise<number | null>;
 export declare function stopChild(child: ChildProcess, killAfterMs?: number, signal?: NodeJS.Signals): Promise<number | null>;
 export declare function httpStatus(url: string, timeoutMs?: number): Promise<number>;
