@@ -27,8 +27,11 @@ export function retryDecision(contextType: string, method: string | undefined, o
  * backoff with jitter, metrics, 503 CONTENTION_RETRY_EXHAUSTED) is TransactionRetrier's, which the
  * expiry sweeper calls directly. Guards (authentication, roles, rate limit) run once, before.
  *
- * Kept cheap: read-only routes get `next.handle()` back unchanged; the decision is cached per
- * handler; one plain Observable wraps the retried promise (no extra operators).
+ * Kept cheap: read-only routes get `next.handle()` back unchanged; the operation label is cached
+ * per handler; one plain Observable wraps the retried promise (no extra operators). Measured
+ * (test/bench/retry-interceptor.bench.ts): this class adds a few µs over a do-nothing interceptor;
+ * what any interceptor costs is Nest's machinery around it (~25 µs in process, ~100 µs of CPU per
+ * HTTP request on the 2-core machine, most of it Node 20's AsyncResource.bind, called twice).
  */
 @Injectable()
 export class RetryInterceptor implements NestInterceptor {
