@@ -82,7 +82,10 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     async close({ integrity = true } = {}) {
       try {
         if (integrity) {
-          const report = await checkIntegrity(sql);
+          // A connection of its own: some tests kill every connection to the database on purpose.
+          const check = new Client({ connectionString: url });
+          await check.connect();
+          const report = await checkIntegrity(check).finally(() => check.end());
           if (JSON.stringify(report) !== JSON.stringify(INTACT)) throw new Error(`integrity check failed at close: ${JSON.stringify(report)}`);
         }
       } finally {
