@@ -1,6 +1,5 @@
 import { Client } from 'pg';
-import { UnitOperationsService } from '../src/authorizations/unit-operations.service';
-import { UnitCommand } from '../src/authorizations/unit-batch-plan';
+import { UnitBatchExecutor } from '../src/authorizations/unit-batch-executor';
 import { AuthorizationLanes } from '../src/shared/transactions/authorization-lanes';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
 import { lockWaiters, waitUntil } from './helpers/lock-gates';
@@ -63,7 +62,7 @@ describe('retries on real serialization failures', () => {
     const [toRelease, toConsume] = [(await reserve(10)).body.reservation.id, (await reserve(10)).body.reservation.id];
     const lanes = t.app.get(AuthorizationLanes);
     const submit = jest.spyOn(lanes, 'submit');
-    const execute = jest.spyOn(t.app.get(UnitOperationsService) as unknown as { execute: (c: UnitCommand[]) => Promise<unknown> }, 'execute');
+    const execute = jest.spyOn(t.app.get(UnitBatchExecutor), 'execute');
     const before = await metrics(t.request);
     const writer = new Client({ connectionString: t.databaseUrl });
     await writer.connect();

@@ -1,5 +1,4 @@
-import { UnitOperationsService } from '../src/authorizations/unit-operations.service';
-import { UnitCommand } from '../src/authorizations/unit-batch-plan';
+import { UnitBatchExecutor } from '../src/authorizations/unit-batch-executor';
 import { AuthorizationLanes } from '../src/shared/transactions/authorization-lanes';
 import { HttpResult } from './helpers/http';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
@@ -36,7 +35,7 @@ describe('tenant isolation inside one batch', () => {
   });
 
   it("A's requests on B's authorization, sharing a batch with B's own: 404 every time, B's outcomes exact, nothing of A in B's rows", async () => {
-    const ops = t.app.get(UnitOperationsService);
+    const executor = t.app.get(UnitBatchExecutor);
     const lanes = t.app.get(AuthorizationLanes);
     const reserve = (token: string, authorizationId: string, units: number, key?: string) =>
       t.request('POST', `/api/v1/authorizations/${authorizationId}/reservations`, { token, body: { units }, headers: key ? { 'Idempotency-Key': key } : {} });
@@ -50,7 +49,7 @@ describe('tenant isolation inside one batch', () => {
     const ownBefore = await unitAccounts(t.sql, own.id);
     const bLedgerId = (await t.sql.query('select max(id)::int as id from ledger_entries where authorization_id = $1', [x.id])).rows[0].id;
 
-    const execute = jest.spyOn(ops as unknown as { execute: (c: UnitCommand[]) => Promise<unknown> }, 'execute');
+    const execute = jest.spyOn(executor, 'execute');
     const submit = jest.spyOn(lanes, 'submit');
     const holder = await lockClient(t.databaseUrl);
     const release = await holdAuthorizationRow(holder, x.id);

@@ -8,13 +8,14 @@ import { AuthorizationsService } from './authorizations.service';
 import { ExpirySweeper } from './expiry-sweeper.service';
 import { ReservationsController } from './reservations.controller';
 import { UnitHistoryService } from './unit-history.service';
+import { UnitBatchExecutor } from './unit-batch-executor';
 import { UnitOperationsService } from './unit-operations.service';
 import { UnitWriteFaults } from './unit-write-faults';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Authorization, Reservation, LedgerEntry])],
   controllers: [AuthorizationsController, ReservationsController],
-  providers: [AuthorizationsService, UnitOperationsService, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
+  providers: [AuthorizationsService, UnitOperationsService, UnitBatchExecutor, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
   exports: [ExpirySweeper],
 })
 export class AuthorizationsModule {}

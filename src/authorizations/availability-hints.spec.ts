@@ -1,7 +1,7 @@
 import { AuthUser } from '../shared/auth/auth-user';
 import { Role } from '../shared/auth/role';
 import { AvailabilityHints } from './availability-hints';
-import { UnitCommand } from './unit-batch-plan';
+import { UnitCommand } from './unit-command';
 
 const caller: AuthUser = { id: 'u', email: 'p@example.com', role: Role.PRACTITIONER, organizationId: 'o' };
 const reserve = (authorizationId: string, units: number, extra: Partial<UnitCommand> = {}): UnitCommand =>

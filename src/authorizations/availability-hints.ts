@@ -1,4 +1,4 @@
-import { UnitCommand } from './unit-batch-plan';
+import { UnitCommand } from './unit-command';
 
 /** How many authorizations are remembered; beyond that the oldest are forgotten. */
 const CAPACITY = 10_000;

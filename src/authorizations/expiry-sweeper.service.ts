@@ -1,7 +1,10 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
+import { idempotencyRepository } from '../idempotency/idempotency.repository';
 import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
+import { reservationRepository } from './reservation.repository';
 import { UnitOperationsService } from './unit-operations.service';
 
 const BATCH = 200;
@@ -23,6 +26,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     private readonly units: UnitOperationsService,
     private readonly retrier: TransactionRetrier,
     private readonly database: Database,
+    private readonly em: EntityManager,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -46,11 +50,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   /** One pass; returns how many reservations this instance expired. */
   async sweep(): Promise<number> {
-    const due = await this.database.query<{ id: string; authorizationId: string }>(
-      `select r.id, r.authorization_id as "authorizationId" from reservation_expiries e join reservations r on r.id = e.reservation_id
-       where e.expires_at <= now() and r.status = 'SCHEDULED' order by e.expires_at limit ?`,
-      [BATCH],
-    );
+    const due = await reservationRepository.dueForExpiry(this.database, BATCH);
     // Submitted together, so that the lanes combine them into a few transactions. No HTTP here, so
     // each expiration is retried on 40001/40P01 by TransactionRetrier directly — the same retry
     // service (policy and metrics) the RetryInterceptor uses for requests.
@@ -58,7 +58,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     const expired = results.filter((r) => r.status === 'fulfilled' && r.value).length;
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) this.logger.warn(`some expirations will be tried again next sweep: ${(failed.reason as Error).message}`);
-    await this.database.query(`delete from idempotency_keys where created_at < now() - interval '25 hours'`);
+    await idempotencyRepository.deleteExpired(this.em.fork());
     if (expired) this.logger.log(`expired ${expired} reservation(s)`);
     return expired;
   }

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { iso, Sql, SqlFragment } from '../database/database.service';
+import { Sql, SqlFragment } from '../database/database.service';
 import { LedgerEntry, LedgerEntryType } from './ledger-entry.entity';
 
 // Every SQL string of the ledger_entries table (append-only: a trigger refuses updates and deletes).
@@ -22,10 +22,6 @@ export interface LedgerEntryRow extends LedgerLine {
   id: number;
   createdAt: string;
 }
-
-export const LEDGER_COLUMNS = `l.id, l.authorization_id as "authorizationId", l.reservation_id as "reservationId", l.type,
-  l.units, l.total_after as "totalAfter", l.used_after as "usedAfter", l.scheduled_after as "scheduledAfter",
-  l.actor_id as "actorId", ${iso('l.created_at')} as "createdAt"`;
 
 /** The ledger lines as column arrays, in order, for `insert … select * from unnest(…)`. */
 export const LEDGER_UNNEST = 'unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality';

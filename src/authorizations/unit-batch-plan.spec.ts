@@ -1,7 +1,8 @@
 import { Role } from '../shared/auth/role';
 import { AuthorizationRow } from './authorization.repository';
 import { ReservationRow } from './reservation.repository';
-import { planBatch, UnitCommand } from './unit-batch-plan';
+import { planBatch } from './unit-batch-plan';
+import { UnitCommand } from './unit-command';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
 const practitioner = { id: 'u-1', email: 'p@x', role: Role.PRACTITIONER, organizationId: 'org-1' };

@@ -1,4 +1,4 @@
-import { BatchPlan } from './unit-batch-plan';
+import { BatchPlan } from './unit-batch-state';
 import { writeBatch } from './unit-batch-write';
 
 // The batch write is the hot path's one write statement: prepared, named by the hash of its text.

@@ -3,7 +3,7 @@ import { idempotencyRepository } from '../idempotency/idempotency.repository';
 import { authorizationRepository } from './authorization.repository';
 import { ledgerRepository } from './ledger.repository';
 import { reservationRepository } from './reservation.repository';
-import type { BatchPlan } from './unit-batch-plan';
+import type { BatchPlan } from './unit-batch-state';
 
 /**
  * The parts of a batch's write, each built by its table's repository: counters, new reservations

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Sql } from '../database/database.service';
-import type { UnitCommand } from './unit-batch-plan';
+import type { UnitCommand } from './unit-command';
 
 /** What toISOString writes for an instant after 9999-12-31: PostgreSQL refuses it (the attack of issue 11). */
 const UNSTORABLE_INSTANT = new Date(Date.UTC(10_000, 0, 1)).toISOString();

@@ -1,12 +1,18 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Sql, SqlFragment } from '../database/database.service';
 import { IdempotencyKeyMismatchError } from '../shared/errors/business-errors';
 import { answerKey, IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Answer } from '../shared/idempotency/idempotent-answers';
 
+import { IdempotencyKey } from './idempotency-key.entity';
+
 export type { Answer } from '../shared/idempotency/idempotent-answers';
 
+const ANSWERS_KEPT_MS = 25 * 3600_000;
+
 // Every SQL string of the idempotency_keys table: stored answers are read and written inside the
-// caller's transaction (the answer commits with the change, or neither does).
+// caller's transaction (the answer commits with the change, or neither does). Old answers are
+// forgotten through the IdempotencyKey entity.
 
 export interface StoredAnswer {
   fingerprint: string;
@@ -66,8 +72,8 @@ export const idempotencyRepository = {
     };
   },
 
-  /** Forgets answers older than 25 hours (SPEC §5 keeps them 24 hours): a repeat after that is a new request. */
-  async deleteExpired(sql: Sql): Promise<void> {
-    await sql.query(`delete from idempotency_keys where created_at < now() - interval '25 hours'`);
+  /** Forgets answers older than 25 hours (SPEC §5 keeps them 24 hours), through the entity: a repeat after that is a new request. */
+  async deleteExpired(em: EntityManager): Promise<void> {
+    await em.nativeDelete(IdempotencyKey, { createdAt: { $lt: new Date(Date.now() - ANSWERS_KEPT_MS) } });
   },
 };

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { TransactionMetrics, TransactionOutcome } from '../shared/transactions/transaction-metrics';
 import { UNIT_OPERATIONS, UnitOperation } from '../shared/transactions/unit-operation';
 
-export type TransactionOutcome = 'committed' | 'rejected' | 'failed';
+export type { TransactionOutcome } from '../shared/transactions/transaction-metrics';
 export type UnitMovement = 'reserve' | 'release' | 'consume' | 'expire';
 const UNIT_MOVEMENTS: UnitMovement[] = ['reserve', 'release', 'consume', 'expire'];
 
 /** The series of SPEC §7, on a registry of this application instance (not prom-client's global one). */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements TransactionMetrics {
   readonly registry = new Registry();
 
   private readonly transactions = new Counter({

@@ -1,11 +1,7 @@
 import { RetryConfig } from '../../config/app-config';
-import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState } from '../../database/pg-errors';
 
-/** Only a serialization failure or a deadlock means "the same work may succeed if done again". */
-export function isRetryable(error: unknown): boolean {
-  const code = sqlState(error);
-  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
-}
+/** Only a serialization failure or a deadlock means "the same work may succeed if done again" (database/pg-errors.ts). */
+export { isRetryable } from '../../database/pg-errors';
 
 /**
  * Delay before retry number `retry` (1 = the first retry): exponential growth from the base,

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { MetricsService } from '../../metrics/metrics.service';
-import { ContentionRetryExhaustedError } from '../errors/business-errors';
 import { ApiError } from '../errors/api-error';
+import { ContentionRetryExhaustedError } from '../errors/business-errors';
+import { isBusinessRejection } from '../errors/business-rejection';
 import { backoffDelayMs, isRetryable } from './retry-policy';
+import { TRANSACTION_METRICS, TransactionMetrics } from './transaction-metrics';
 import { UnitOperation } from './unit-operation';
-import { isBusinessRejection } from './unit-of-work.service';
 
 /**
  * The one retry service: runs a whole attempt (every read and decision) again after a
@@ -20,7 +20,7 @@ import { isBusinessRejection } from './unit-of-work.service';
 export class TransactionRetrier {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly metrics: MetricsService,
+    @Inject(TRANSACTION_METRICS) private readonly metrics: TransactionMetrics,
   ) {}
 
   async run<T>(operation: UnitOperation | undefined, attempt: () => Promise<T>): Promise<T> {

@@ -1,0 +1,28 @@
+import { AuthUser } from '../shared/auth/auth-user';
+import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
+import { UnitOperationResponse } from './reservation.dto';
+
+interface Requested {
+  authorizationId: string;
+  caller: AuthUser;
+  idempotency?: IdempotencyContext;
+}
+
+export type ReserveCommand = Requested & {
+  kind: 'reserve';
+  reservationId: string;
+  units: number;
+  serviceDate: string;
+  reference: string | null;
+  expiresAt: string | null;
+};
+export type ReleaseCommand = Requested & { kind: 'release'; reservationId: string };
+export type ConsumeCommand = Requested & { kind: 'consume'; reservationId: string; units?: number };
+/** The service's own command (the expiry sweeper): no caller, no Idempotency-Key. */
+export type ExpireCommand = { authorizationId: string; kind: 'expire'; reservationId: string };
+
+/** One request for units (or one expiration), queued in its authorization's lane. */
+export type UnitCommand = ReserveCommand | ReleaseCommand | ConsumeCommand | ExpireCommand;
+
+/** A request's answer; for an expiration, whether it expired the reservation. */
+export type CommandResult = Outcome<UnitOperationResponse> | boolean;
