@@ -16,6 +16,7 @@ import { queryGuardMiddleware } from './shared/http/query-guard.middleware';
 import { createValidationPipe } from './shared/http/validation.pipe';
 import { answerEarlyRefusals, applyConnectionLimits, shutdownMiddleware } from './shared/http/http-server';
 import { securityHeadersMiddleware } from './shared/http/security-headers';
+import { installLeanAsyncResourceBind } from './shared/runtime/lean-async-resource-bind';
 import { ShutdownState } from './health/readiness.service';
 
 /**
@@ -23,6 +24,8 @@ import { ShutdownState } from './health/readiness.service';
  * the end-to-end tests, so both run exactly the same HTTP pipeline.
  */
 export async function createApp(config: AppConfig, logDestination?: DestinationStream): Promise<INestApplication> {
+  // Before Nest binds anything: makes every interceptor (the global RetryInterceptor) cheap on Node 20.
+  installLeanAsyncResourceBind();
   const logger = createJsonLogger(config.logLevel, logDestination);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     logger: new NestJsonLogger(logger),

@@ -9,11 +9,10 @@
 // running the handler with no interceptor, with a do-nothing interceptor (`next.handle()`), and with
 // the RetryInterceptor — what the interceptor itself adds is the difference to the do-nothing one;
 // the rest is Nest's interceptor machinery (two AsyncResource.bind and a few Observables per request).
-// With `--fast-bind`, AsyncResource.bind is first replaced by an equivalent without Node 20's
-// deprecated `asyncResource` property (DEP0172: two util.deprecate wrappers per call), to show what
-// of the cost is that property — an experiment, not something the service does.
+// As in the service, AsyncResource.bind is first replaced by the lean one (src/shared/runtime:
+// Node's without the deprecated `asyncResource` property); `--node-bind` keeps Node 20's, to show
+// what that property costs.
 import 'reflect-metadata';
-import { AsyncResource } from 'node:async_hooks';
 import { CallHandler, Controller, ExecutionContext, Get, HttpCode, INestApplication, Injectable, Module, NestInterceptor, Post } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer';
@@ -22,6 +21,7 @@ import { AddressInfo } from 'node:net';
 import { from, isObservable, lastValueFrom, Observable } from 'rxjs';
 import { AppConfig } from '../../src/config/app-config';
 import { MetricsService } from '../../src/metrics/metrics.service';
+import { installLeanAsyncResourceBind } from '../../src/shared/runtime/lean-async-resource-bind';
 import { RetryInterceptor } from '../../src/shared/transactions/retry.interceptor';
 import { TransactionRetrier } from '../../src/shared/transactions/transaction-retrier';
 import { CountedAs } from '../../src/shared/transactions/unit-operation';
@@ -70,19 +70,9 @@ function request(port: number, method: string): Promise<void> {
   });
 }
 
-function installFastBind(): void {
-  (AsyncResource as unknown as { bind: unknown }).bind = function bind(fn: (...args: unknown[]) => unknown, type?: string, thisArg?: unknown) {
-    const resource = new AsyncResource(type || fn.name || 'bound-anonymous-fn');
-    return thisArg === undefined
-      ? function (this: unknown, ...args: unknown[]) {
-          return resource.runInAsyncScope(fn, this, ...args);
-        }
-      : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args);
-  };
-}
-
 async function main() {
-  if (process.argv.includes('--fast-bind')) installFastBind();
+  // The service installs the lean bind (app.factory.ts); `--node-bind` measures Node's own.
+  if (!process.argv.includes('--node-bind')) installLeanAsyncResourceBind();
   const variants = [
     { name: 'none (POST)', method: 'POST', ...(await appWith()) },
     { name: 'RetryInterceptor (POST)', method: 'POST', ...(await appWith(new RetryInterceptor(retrier))) },
