@@ -1,6 +1,7 @@
 import { Authorization } from './authorizations/authorization.entity';
 import { LedgerEntry } from './authorizations/ledger-entry.entity';
 import { Reservation } from './authorizations/reservation.entity';
+import { ReservationExpiry } from './authorizations/reservation-expiry.entity';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { Organization } from './organizations/organization.entity';
 import { User } from './users/user.entity';
@@ -11,4 +12,4 @@ import { User } from './users/user.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, Reservation, LedgerEntry, IdempotencyKey];
+export const ENTITIES = [Organization, User, Authorization, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey];

@@ -1,14 +1,34 @@
-import { Entity, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Organization } from '../organizations/organization.entity';
 import { newId } from '../shared/ids';
 
 export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 
+/**
+ * The `authorizations` table as the migrations create it: the CHECK constraints are the invariant of
+ * SPEC §1 (no overbooking). Not expressible here: the table's `fillfactor = 50` (see
+ * test/entity-schema.e2e-spec.ts). The status check is the enum's `authorizations_status_check`.
+ */
 @Entity({ tableName: 'authorizations' })
+@Unique({ name: 'authorizations_auth_number_key', properties: ['organizationId', 'authNumber'] })
+@Index({ name: 'authorizations_organization_idx', properties: ['organizationId', 'id'] })
+@Index({ name: 'authorizations_patient_idx', properties: ['organizationId', 'patientId', 'id'] })
+@Check({ name: 'authorizations_patient_id_check', expression: 'char_length(patient_id) >= 1 and char_length(patient_id) <= 128' })
+@Check({ name: 'authorizations_payer_check', expression: 'char_length(payer) <= 128' })
+@Check({ name: 'authorizations_auth_number_check', expression: 'char_length(auth_number) >= 1 and char_length(auth_number) <= 64' })
+@Check({ name: 'authorizations_service_code_check', expression: "service_code ~ '^[A-Z0-9]{4,8}$'" })
+@Check({ name: 'authorizations_total_units_check', expression: 'total_units >= 1 and total_units <= 1000000' })
+@Check({ name: 'authorizations_notes_check', expression: 'char_length(notes) <= 2000' })
+@Check({ name: 'authorizations_used_nonnegative', expression: 'used_units >= 0' })
+@Check({ name: 'authorizations_scheduled_nonnegative', expression: 'scheduled_units >= 0' })
+@Check({ name: 'authorizations_no_overbooking', expression: 'used_units + scheduled_units <= total_units' })
+@Check({ name: 'authorizations_period', expression: 'start_date <= end_date' })
 export class Authorization {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
 
-  @Property({ type: 'uuid' })
+  /** The organization's id (a foreign key; read and written as the id, never loaded as an entity). */
+  @ManyToOne(() => Organization, { mapToPk: true, fieldName: 'organization_id', foreignKeyName: 'authorizations_organization_id_fkey', updateRule: 'no action', deleteRule: 'no action' })
   organizationId!: string;
 
   @Property({ type: 'text' })
@@ -40,15 +60,15 @@ export class Authorization {
   endDate!: string;
 
   /** The stored lifecycle status; clients see the effective one (authorization-status.ts). */
-  @Property({ type: 'text' })
+  @Enum({ items: ['PENDING', 'ACTIVE', 'CANCELLED'], nativeEnumName: undefined, type: 'text', default: null })
   status: StoredAuthorizationStatus & Opt = 'ACTIVE';
 
   @Property({ type: 'text', nullable: true })
   notes: (string & Opt) | null = null;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   updatedAt: Date & Opt = new Date();
 }

@@ -1,20 +1,30 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Authorization } from './authorization.entity';
 
 export type LedgerEntryType = 'RESERVE' | 'RELEASE' | 'CONSUME' | 'EXPIRE' | 'ADJUST';
 
-/** Append-only (enforced by a trigger): written by the unit operations, never updated. */
+/**
+ * Append-only (enforced by the triggers `ledger_entries_append_only` and `ledger_entries_no_truncate`,
+ * which an entity cannot express — see test/entity-schema.e2e-spec.ts): written by the unit
+ * operations, never updated. `reservationId` and `actorId` have no foreign key, on purpose (see the
+ * initial migration). The type check is the enum's `ledger_entries_type_check`.
+ */
 @Entity({ tableName: 'ledger_entries' })
+@Index({ name: 'ledger_entries_authorization_idx', properties: ['authorizationId', 'id'] })
+@Check({ name: 'ledger_entries_units_sign', expression: "case when type = 'ADJUST' then units <> 0 else units > 0 end" })
 export class LedgerEntry {
-  @PrimaryKey({ type: 'bigint' })
+  /** `bigint generated always as identity`: only the database numbers entries. */
+  @PrimaryKey({ type: 'bigint', generated: 'identity', autoincrement: true })
   id!: number;
 
-  @Property({ type: 'uuid' })
+  /** Deleted with its authorization (`on delete cascade`; the trigger allows only that deletion). */
+  @ManyToOne(() => Authorization, { mapToPk: true, fieldName: 'authorization_id', foreignKeyName: 'ledger_entries_authorization_id_fkey', updateRule: 'no action', deleteRule: 'cascade' })
   authorizationId!: string;
 
   @Property({ type: 'uuid', nullable: true })
   reservationId: string | null = null;
 
-  @Property({ type: 'text' })
+  @Enum({ items: ['RESERVE', 'RELEASE', 'CONSUME', 'EXPIRE', 'ADJUST'], nativeEnumName: undefined, type: 'text' })
   type!: LedgerEntryType;
 
   @Property({ type: 'integer' })
@@ -32,6 +42,6 @@ export class LedgerEntry {
   @Property({ type: 'uuid', nullable: true })
   actorId: string | null = null;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt!: Date;
 }

@@ -1,6 +1,8 @@
-import { Entity, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 
+/** The `idempotency_keys` table as the migrations create it: `user_id` has no foreign key. */
 @Entity({ tableName: 'idempotency_keys' })
+@Index({ name: 'idempotency_keys_created_idx', properties: ['createdAt'] })
 export class IdempotencyKey {
   @PrimaryKey({ type: 'uuid' })
   userId!: string;
@@ -17,6 +19,6 @@ export class IdempotencyKey {
   @Property({ type: 'json' })
   responseBody!: unknown;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 }

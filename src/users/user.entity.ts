@@ -1,8 +1,15 @@
-import { Entity, Opt, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../shared/ids';
 import { Role } from '../shared/auth/role';
+import { Organization } from '../organizations/organization.entity';
 
+/** The `users` table as the migrations create it (the role check is the enum's `users_role_check`). */
 @Entity({ tableName: 'users' })
+@Unique({ name: 'users_email_key', properties: ['email'] })
+@Index({ name: 'users_organization_idx', properties: ['organizationId', 'id'] })
+@Check({ name: 'users_email_check', expression: 'email = lower(email) and char_length(email) >= 3 and char_length(email) <= 254' })
+@Check({ name: 'users_organization_matches_role', expression: "(role = 'SUPER_ADMIN') = (organization_id is null)" })
+@Check({ name: 'users_token_generation_check', expression: 'token_generation >= 0' })
 export class User {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
@@ -17,7 +24,15 @@ export class User {
   @Enum({ items: () => Role, nativeEnumName: undefined, type: 'text' })
   role!: Role;
 
-  @Property({ type: 'uuid', nullable: true })
+  /** The organization's id (a foreign key; read and written as the id, never loaded as an entity). */
+  @ManyToOne(() => Organization, {
+    mapToPk: true,
+    fieldName: 'organization_id',
+    nullable: true,
+    foreignKeyName: 'users_organization_id_fkey',
+    updateRule: 'no action',
+    deleteRule: 'no action',
+  })
   organizationId: (string & Opt) | null = null;
 
   @Property({ type: 'boolean' })
@@ -30,9 +45,9 @@ export class User {
   @Property({ type: 'integer' })
   tokenGeneration: number & Opt = 0;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date & Opt = new Date();
 }
