@@ -59,7 +59,10 @@ export class Authorization {
   @Property({ type: 'date' })
   endDate!: string;
 
-  /** The stored lifecycle status; clients see the effective one (authorization-status.ts). */
+  /**
+   * The stored lifecycle status; clients see the effective one (effectiveStatus, authorization-rules.ts). The column
+   * has no default: `default: null` keeps MikroORM from inferring `default 'ACTIVE'` from the initializer.
+   */
   @Enum({ items: ['PENDING', 'ACTIVE', 'CANCELLED'], nativeEnumName: undefined, type: 'text', default: null })
   status: StoredAuthorizationStatus & Opt = 'ACTIVE';
 
