@@ -118,3 +118,21 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     reservationLedgerMismatches: shapes.rows[0].n,
   };
 }
+
+/**
+ * Each refusal of a race is justified: 409 INSUFFICIENT_UNITS for `requestedUnits` with fewer
+ * available, naming an availability the authorization really had — the one left after some entry
+ * of its ledger from `sinceEntryId` on.
+ */
+export async function expectJustifiedRefusals(sql: Client, authorizationId: string, sinceEntryId: unknown, refused: { body: any }[], requestedUnits: number): Promise<void> {
+  const { rows: history } = await sql.query(
+    'select (total_after - used_after - scheduled_after)::int as available from ledger_entries where authorization_id = $1 and id >= $2 order by id',
+    [authorizationId, sinceEntryId],
+  );
+  const availabilities = new Set(history.map((h) => h.available as number));
+  for (const r of refused) {
+    expect(r.body).toEqual(expect.objectContaining({ statusCode: 409, code: 'INSUFFICIENT_UNITS', requestedUnits, availableUnits: expect.any(Number) }));
+    expect(r.body.availableUnits).toBeLessThan(requestedUnits);
+    expect(availabilities).toContain(r.body.availableUnits);
+  }
+}
