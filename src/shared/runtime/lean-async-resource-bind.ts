@@ -33,11 +33,13 @@ const leanBind = function bind(fn: (...args: unknown[]) => unknown, type?: strin
  * once a Node upgrade no longer defines the property, when this file should go).
  */
 export function installLeanAsyncResourceBind(): void {
-  if (AsyncResource.bind === leanBind) return;
+  if (installedOver(AsyncResource.bind)) return;
   Object.defineProperty(leanBind, NODE_BIND, { value: AsyncResource.bind, configurable: true });
   AsyncResource.bind = leanBind;
 }
 
-/** Node's own `AsyncResource.bind`, whether or not the lean one is installed (for its test and benchmark). */
-export const nodeAsyncResourceBind = (): Bind =>
-  AsyncResource.bind === leanBind ? (leanBind as unknown as Record<symbol, Bind>)[NODE_BIND] : AsyncResource.bind;
+/** Node's bind that a lean one replaced (marked by a global symbol: module copies, as under jest, see each other's). */
+const installedOver = (bind: Bind): Bind | undefined => (bind as unknown as Record<symbol, Bind | undefined>)[NODE_BIND];
+
+/** Node's own `AsyncResource.bind`, whether or not the lean one is installed (for its test). */
+export const nodeAsyncResourceBind = (): Bind => installedOver(AsyncResource.bind) ?? AsyncResource.bind;
