@@ -33,28 +33,19 @@ const text = (check?: (value: string) => string | undefined) =>
     return value;
   });
 
-const int = (name: string, fallback: number, min: number, max: number) =>
-  variable((raw, ctx) => {
-    if (raw === undefined) return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      problem(ctx, `${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  });
+/** An integer from min to max, or undefined (unset, or not such an integer: a problem then). */
+const readInt = (name: string, raw: string | undefined, ctx: Ctx, min: number, max: number): number | undefined => {
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  problem(ctx, `${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+  return undefined;
+};
+
+const int = (name: string, fallback: number, min: number, max: number) => variable((raw, ctx) => readInt(name, raw, ctx, min, max) ?? fallback);
 
 /** An integer whose default depends on other variables: undefined when unset. */
-const optionalInt = (name: string, min: number, max: number) =>
-  variable((raw, ctx) => {
-    if (raw === undefined) return undefined;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      problem(ctx, `${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return undefined;
-    }
-    return value;
-  });
+const optionalInt = (name: string, min: number, max: number) => variable((raw, ctx) => readInt(name, raw, ctx, min, max));
 
 /** true or false in any case; undefined when unset (its default may depend on NODE_ENV). */
 const bool = (name: string) =>
