@@ -3,7 +3,7 @@ import { iso, Sql, SqlFragment } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
 import { tenantScope, tenantScopeOfMany, tenantWhere } from '../shared/auth/tenant-scope';
 import { UnitCounters } from './authorization-rules';
-import { Authorization, StoredAuthorizationStatus } from './authorization.entity';
+import { Authorization } from './authorization.entity';
 
 // Every SQL string of the authorizations table. Rows are read with plain SQL (one statement per
 // step, no ORM change tracking; the unit operations are the measured hot path), in the camelCase
@@ -34,19 +34,8 @@ export interface AuthorizationRow extends UnitCounters {
   updatedAt: string;
 }
 
-export interface NewAuthorization {
-  id: string;
-  organizationId: string;
-  patientId: string;
-  payer: string | null;
-  authNumber: string;
-  serviceCode: string;
-  totalUnits: number;
-  startDate: string;
-  endDate: string;
-  status: StoredAuthorizationStatus;
-  notes: string | null;
-}
+/** What `insert` writes: an authorization before any unit moved (no counters yet, no timestamps). */
+export type NewAuthorization = Omit<AuthorizationRow, 'usedUnits' | 'scheduledUnits' | 'createdAt' | 'updatedAt'>;
 
 export interface AuthorizationFilters {
   organizationId?: string;
