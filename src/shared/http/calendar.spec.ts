@@ -1,4 +1,4 @@
-import { isCalendarDate, isStorableInstant, todayUtc } from './calendar';
+import { isCalendarDate, isIntlTimeZone, isStorableInstant, todayIn, todayUtc } from './calendar';
 import { jsonDepth, unacceptableJson } from './json-guard';
 
 describe('calendar dates', () => {
@@ -8,6 +8,23 @@ describe('calendar dates', () => {
   );
   it.each(['0001-01-01', '9999-12-31'])('%s is a date PostgreSQL stores', (d) => expect(isCalendarDate(d)).toBe(true));
   it('today is the UTC day', () => expect(todayUtc(new Date('2026-03-01T23:30:00-05:00'))).toBe('2026-03-02'));
+});
+
+describe("an organization's today (todayIn)", () => {
+  it.each([
+    ['America/New_York', '2026-06-30T23:30:00Z', '2026-06-30'],
+    ['Pacific/Auckland', '2026-06-30T11:30:00Z', '2026-06-30'],
+    ['Pacific/Auckland', '2026-06-30T12:30:00Z', '2026-07-01'],
+    ['America/New_York', '2026-01-01T04:59:59Z', '2025-12-31'],
+    ['Pacific/Auckland', '2026-12-31T11:00:00Z', '2027-01-01'],
+  ])('%s at %s is %s', (zone, instant, date) => expect(todayIn(zone, new Date(instant))).toBe(date));
+  it.each(['2026-06-30T00:00:00Z', '2026-06-30T23:59:59.999Z', '2024-02-29T12:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z'])(
+    'UTC at %s is todayUtc',
+    (instant) => expect(todayIn('UTC', new Date(instant))).toBe(todayUtc(new Date(instant))),
+  );
+  it('a zone Intl does not know throws RangeError', () => expect(() => todayIn('Mars/Olympus')).toThrow(RangeError));
+  it.each(['UTC', 'America/New_York', 'Pacific/Auckland'])('%s is a zone Intl knows', (z) => expect(isIntlTimeZone(z)).toBe(true));
+  it.each(['Mars/Olympus', 'UTC+5', '', 'America/New York'])('%j is not', (z) => expect(isIntlTimeZone(z)).toBe(false));
 });
 
 describe('instants PostgreSQL can store', () => {

@@ -3,6 +3,36 @@ export function todayUtc(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
 
+/** One formatter per time zone: constructing an Intl.DateTimeFormat costs far more than using one. */
+const localDateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Today's calendar date in an IANA time zone, YYYY-MM-DD (SPEC §10: an organization's "today" is
+ * its local date). `en-CA` writes dates as YYYY-MM-DD. Throws RangeError for a zone Intl does not
+ * know (an organization's time zone was checked against Intl and PostgreSQL when set).
+ */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  let format = localDateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    localDateFormats.set(timeZone, format);
+  }
+  // `numeric` writes years before 1000 unpadded (`1-01-01`); month and day are always 2 digits.
+  return format.format(now).padStart(10, '0');
+}
+
+/** Whether Intl knows the time zone (an IANA name such as `America/New_York`, or `UTC`). */
+export function isIntlTimeZone(timeZone: string): boolean {
+  if (timeZone === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone });
+    return true;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
 /** The instants PostgreSQL can store as the ISO-8601 text Date#toISOString writes: years 0001–9999 in UTC. */
 const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
 const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
