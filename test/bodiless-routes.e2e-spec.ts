@@ -34,6 +34,7 @@ interface BodilessRoute {
 const ROUTES: BodilessRoute[] = [
   { method: 'GET', template: '/api/v1/auth/me', token: () => org.tokens.VIEWER, path: () => '/api/v1/auth/me', success: 200 },
   { method: 'GET', template: '/api/v1/organizations', token: () => root, path: () => '/api/v1/organizations', success: 200 },
+  { method: 'GET', template: '/api/v1/organizations/{id}', token: () => org.tokens.ADMIN, path: () => `/api/v1/organizations/${org.id}`, success: 200 },
   { method: 'GET', template: '/api/v1/users', token: () => org.tokens.ADMIN, path: () => '/api/v1/users', success: 200 },
   { method: 'GET', template: '/api/v1/authorizations', token: () => org.tokens.VIEWER, path: () => '/api/v1/authorizations', success: 200 },
   { method: 'GET', template: '/api/v1/authorizations/{id}', token: () => org.tokens.VIEWER, path: () => `/api/v1/authorizations/${shared.authorizationId}`, success: 200 },

@@ -62,7 +62,11 @@ let fx: {
   bAuthorizationId: string;
   bReservationId: string;
   bUserId: string;
+  /** An organization whose settings PATCH /organizations/:id changes (not A: A's today stays UTC). */
+  settingsOrgId: string;
 };
+/** The time zone names PostgreSQL knows (pg_timezone_names): a timeZone must be one of them, and known to Intl. */
+let pgTimeZones: Set<string>;
 const statuses: number[] = [];
 let counter = 0;
 const next = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -107,7 +111,8 @@ type Kind =
   | { t: 'bool' }
   | { t: 'enum'; values: string[] }
   | { t: 'uuid' }
-  | { t: 'email' };
+  | { t: 'email' }
+  | { t: 'tz' };
 interface Field {
   kind: Kind;
   required?: boolean;
@@ -119,6 +124,16 @@ const isCalendarDate = (v: unknown): v is string => {
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+};
+/** What the DTO accepts as a timeZone: 1-64 characters that Intl knows as a time zone (PostgreSQL is asked afterwards, as a cross rule). */
+const isIntlTimeZone = (v: unknown) => {
+  if (typeof v !== 'string' || !isLength(v, { min: 1, max: 64 })) return false;
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
 };
 const isFutureInstant = (v: unknown) =>
   typeof v === 'string' &&
@@ -149,6 +164,8 @@ function valid(kind: Kind, v: unknown): boolean {
       return isUUID(v);
     case 'email':
       return isEmail(v) && isLength(v as string, { max: 254 });
+    case 'tz':
+      return isIntlTimeZone(v);
   }
 }
 
@@ -192,6 +209,15 @@ function nearValid(kind: Kind): fc.Arbitrary<Hostile> {
       return fc.constantFrom(true, false, 'true', 'false', 0, 1, 'yes').map(hv);
     case 'enum':
       return fc.constantFrom(...kind.values, ...kind.values.map((v) => v.toLowerCase()), 'GOD', '').map(hv);
+    case 'tz':
+      return fc
+        .oneof(
+          fc.constantFrom('UTC', 'America/New_York', 'Pacific/Auckland', 'Europe/Paris', 'Asia/Kolkata', 'Etc/GMT+5', 'US/Eastern', 'EST5EDT'),
+          // Intl knows these, PostgreSQL by this spelling does not (or neither does).
+          fc.constantFrom('utc', 'america/new_york', 'Mars/Olympus', 'UTC+5', '+05:00', '', ' UTC', 'America/New York', 'A'.repeat(65)),
+          storableText({ maxLength: 70 }),
+        )
+        .map(hv);
     case 'uuid':
       return fc.constantFrom(A.id, B.id, '00000000-0000-4000-8000-000000000000', randomUUID(), 'not-a-uuid', A.id.toUpperCase(), `${A.id} `).map(hv);
     case 'email':
@@ -340,9 +366,45 @@ const bodyRoutes = (): BodyRoute[] => [
     accepted: async (res, body) => {
       // Byte for byte is the text property's business ("organization name: any storable text…"); here
       // the service's trimming of surrounding white space is let through, so that it hides nothing else.
-      expect(res.body).toEqual({ id: expect.any(String), name: expect.any(String), createdAt: expect.any(String) });
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        name: expect.any(String),
+        weekStartsOn: 'MONDAY',
+        timeZone: 'UTC',
+        lowUnitsPercent: 20,
+        expiringWithinDays: 30,
+        createdAt: expect.any(String),
+      });
       expect([body.name, body.name.trim()]).toContain(res.body.name);
       expect((await t.sql.query('select name from organizations where id = $1', [res.body.id])).rows).toEqual([{ name: res.body.name }]);
+    },
+    runs: 200,
+  },
+  {
+    name: 'PATCH /organizations/:id (as SUPER_ADMIN)',
+    method: 'PATCH',
+    path: () => `/api/v1/organizations/${fx.settingsOrgId}`,
+    token: () => root,
+    fields: {
+      name: { kind: str(1, 200, { notBlank: true }) },
+      weekStartsOn: { kind: { t: 'enum', values: ['MONDAY', 'SUNDAY'] } },
+      timeZone: { kind: { t: 'tz' } },
+      lowUnitsPercent: { kind: { t: 'int', min: 1, max: 99 } },
+      expiringWithinDays: { kind: { t: 'int', min: 1, max: 365 } },
+    },
+    valid: () => ({ name: `Settings ${next()}` }),
+    // After the DTO: PostgreSQL must know the time zone by exactly this name.
+    cross: (b) => (b.timeZone !== undefined && !pgTimeZones.has(b.timeZone) ? ['timeZone'] : []),
+    success: 200,
+    // No 409: the organization has no authorization, so no weekly cap holds scheduled units.
+    accepted: async (res, b) => {
+      expect(res.body).toMatchObject({ id: fx.settingsOrgId, ...b });
+      const { rows } = await t.sql.query(
+        `select name, week_starts_on as "weekStartsOn", time_zone as "timeZone", low_units_percent as "lowUnitsPercent", expiring_within_days as "expiringWithinDays"
+         from organizations where id = $1`,
+        [fx.settingsOrgId],
+      );
+      expect({ ...res.body, ...rows[0] }).toEqual(res.body);
     },
     runs: 200,
   },
@@ -522,6 +584,8 @@ beforeAll(async () => {
   const patchUser = await t.request('POST', '/api/v1/users', { token: A.tokens.ADMIN, body: { email: `patch-${next()}@example.com`, password: PASSWORD, role: 'VIEWER' } });
   const bAuth = await createAuthorization(t.request, B.tokens.ADMIN, { totalUnits: 30 });
   const bRes = await t.request('POST', `/api/v1/authorizations/${bAuth.id}/reservations`, { token: B.tokens.ADMIN, body: { units: 3 } });
+  const settingsOrg = await t.request('POST', '/api/v1/organizations', { token: root, body: { name: `Settings ${next()}` } });
+  pgTimeZones = new Set((await t.sql.query<{ name: string }>('select name from pg_timezone_names')).rows.map((r) => r.name));
   fx = {
     patchAuth: { id: patchAuth.id, startDate: patchAuth.startDate },
     reserveAuth,
@@ -531,6 +595,7 @@ beforeAll(async () => {
     bAuthorizationId: bAuth.id,
     bReservationId: bRes.body.reservation.id,
     bUserId: B.userIds.VIEWER,
+    settingsOrgId: settingsOrg.body.id,
   };
   await newReservationToConsume();
 });
@@ -538,7 +603,7 @@ afterAll(() => t?.close());
 
 describe('fuzz: hostile bodies on every route with a body', () => {
   // Built lazily: the arbitraries need the organizations' ids.
-  const names = ['POST /auth/login', 'POST /organizations', 'POST /users (as ADMIN)', 'PATCH /users/:id (as ADMIN)', 'POST /authorizations (as ADMIN)', 'PATCH /authorizations/:id (as ADMIN)', 'POST /authorizations/:id/reservations (as PRACTITIONER)', 'POST /reservations/:id/consume (as PRACTITIONER)'];
+  const names = ['POST /auth/login', 'POST /organizations', 'PATCH /organizations/:id (as SUPER_ADMIN)', 'POST /users (as ADMIN)', 'PATCH /users/:id (as ADMIN)', 'POST /authorizations (as ADMIN)', 'PATCH /authorizations/:id (as ADMIN)', 'POST /authorizations/:id/reservations (as PRACTITIONER)', 'POST /reservations/:id/consume (as PRACTITIONER)'];
 
   it.each(names)('%s: a mutated valid body is 400 VALIDATION_FAILED naming exactly the bad fields, or accepted consistently; never a 5xx; a rejection writes nothing', async (name) => {
     const route = bodyRoutes().find((r) => r.name === name)!;
@@ -785,6 +850,8 @@ describe('fuzz: hostile path parameters on every id route', () => {
     { route: 'POST /reservations/:id/consume', method: 'POST', path: (id) => `/api/v1/reservations/${id}/consume`, token: () => A.tokens.PRACTITIONER, body: '{"units":1}' },
     { route: 'POST /reservations/:id/release', method: 'POST', path: (id) => `/api/v1/reservations/${id}/release`, token: () => A.tokens.PRACTITIONER },
     { route: 'PATCH /users/:id', method: 'PATCH', path: (id) => `/api/v1/users/${id}`, token: () => A.tokens.ADMIN, body: '{"role":"ADMIN","active":false}' },
+    { route: 'GET /organizations/:id', method: 'GET', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN },
+    { route: 'PATCH /organizations/:id', method: 'PATCH', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN, body: '{"name":"hijacked","timeZone":"America/New_York","lowUnitsPercent":7}' },
   ];
 
   it(`any id that is not one of the caller's organization's objects → 404 NOT_FOUND (400 for a malformed %-escape), nothing written (${ID_ROUTES.length} routes)`, async () => {
@@ -929,9 +996,9 @@ describe('fuzz: hostile query strings on every list route', () => {
     );
   });
 
-  it('routes without query parameters (GET /auth/me, GET /organizations) ignore any query: 200, never a 5xx', async () => {
+  it('routes without query parameters (GET /auth/me, GET /organizations, GET /organizations/:id) ignore any query: 200, never a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(['/api/v1/auth/me', () => A.tokens.VIEWER] as const, ['/api/v1/organizations', () => root] as const), fc.array(fc.tuple(storableText({ maxLength: 10 }), value), { maxLength: 4 }), async ([path, token], pairs) => {
+      fc.asyncProperty(fc.constantFrom(['/api/v1/auth/me', () => A.tokens.VIEWER] as const, ['/api/v1/organizations', () => root] as const, [`/api/v1/organizations/${A.id}`, () => A.tokens.ADMIN] as const), fc.array(fc.tuple(storableText({ maxLength: 10 }), value), { maxLength: 4 }), async ([path, token], pairs) => {
         const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
         const res = await send('GET', `${path}?${query}`, token());
         expect(res.status).toBe(200);
@@ -1145,6 +1212,7 @@ describe('fuzz: hostile headers', () => {
 describe('fuzz: raw bodies (invalid UTF-8, deep nesting, the 100 kB limit)', () => {
   const TARGETS = [
     { route: 'POST /organizations', method: 'POST', path: () => '/api/v1/organizations', token: () => root, text: 'name', rest: {} },
+    { route: 'PATCH /organizations/:id', method: 'PATCH', path: () => `/api/v1/organizations/${fx.settingsOrgId}`, token: () => root, text: 'timeZone', rest: { lowUnitsPercent: 20 } },
     { route: 'POST /auth/login', method: 'POST', path: () => '/api/v1/auth/login', token: () => '', text: 'password', rest: { email: 'raw@example.com' } },
     { route: 'POST /users', method: 'POST', path: () => '/api/v1/users', token: () => A.tokens.ADMIN, text: 'password', rest: { email: 'raw-user@example.com', role: 'VIEWER' } },
     { route: 'PATCH /users/:id', method: 'PATCH', path: () => `/api/v1/users/${fx.patchUser.id}`, token: () => A.tokens.ADMIN, text: 'role', rest: {} },
@@ -1253,6 +1321,7 @@ describe('fuzz: unknown routes and methods', () => {
     [/^\/api\/v1\/auth\/login$/, ['POST']],
     [/^\/api\/v1\/auth\/me$/, ['GET']],
     [/^\/api\/v1\/organizations$/, ['GET', 'POST']],
+    [/^\/api\/v1\/organizations\/[^/]+$/, ['GET', 'PATCH']],
     [/^\/api\/v1\/users$/, ['GET', 'POST']],
     [/^\/api\/v1\/users\/[^/]+$/, ['PATCH']],
     [/^\/api\/v1\/authorizations$/, ['GET', 'POST']],
@@ -1285,6 +1354,7 @@ describe('fuzz: unknown routes and methods', () => {
     fc.constantFrom('/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/organizations', '/api/v1/users', '/api/v1/authorizations', '/health/live', '/health/ready', '/metrics'),
     id.map((i) => `/api/v1/authorizations/${i}`),
     id.map((i) => `/api/v1/users/${i}`),
+    id.map((i) => `/api/v1/organizations/${i}`),
     fc.tuple(id, fc.constantFrom('reservations', 'ledger')).map(([i, r]) => `/api/v1/authorizations/${i}/${r}`),
     fc.tuple(id, fc.constantFrom('', '/consume', '/release')).map(([i, r]) => `/api/v1/reservations/${i}${r}`),
   );
@@ -1319,6 +1389,8 @@ describe('fuzz: unknown routes and methods', () => {
       ['/api/v1/auth/me', undefined],
       ['/api/v1/organizations', root],
       ['/api/v1/organizations', A.tokens.VIEWER],
+      [`/api/v1/organizations/${A.id}`, A.tokens.ADMIN],
+      [`/api/v1/organizations/${B.id}`, A.tokens.ADMIN],
       ['/api/v1/users', A.tokens.ADMIN],
       ['/api/v1/authorizations', A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.reserveAuth.id}`, A.tokens.VIEWER],

@@ -72,6 +72,14 @@ const ROUTES: Route[] = [
   { name: 'GET /api/v1/auth/me', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/auth/me') },
   { name: 'POST /api/v1/organizations', method: 'POST', success: 201, idempotent: true, token: () => root, call: async () => ({ path: '/api/v1/organizations', body: { name: unique('Org') } }) },
   { name: 'GET /api/v1/organizations', method: 'GET', success: 200, token: () => root, call: at('/api/v1/organizations') },
+  { name: 'GET /api/v1/organizations/:id', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/organizations/${org.id}` }) },
+  {
+    name: 'PATCH /api/v1/organizations/:id',
+    method: 'PATCH',
+    success: 200,
+    token: () => org.tokens.ADMIN,
+    call: async () => ({ path: `/api/v1/organizations/${org.id}`, body: { expiringWithinDays: 45 } }),
+  },
   {
     name: 'POST /api/v1/users',
     method: 'POST',
@@ -242,7 +250,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it(`covers every route of SPEC §5, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(23);
+  expect(ROUTES).toHaveLength(25);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(6);
 });
 

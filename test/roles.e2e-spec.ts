@@ -93,6 +93,43 @@ const ROUTES: RoleRoute[] = [
     }),
   },
   {
+    route: 'GET /organizations/:id',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/organizations/${org.id}` },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body).toEqual({
+          id: org.id,
+          name: expect.any(String),
+          weekStartsOn: 'MONDAY',
+          timeZone: 'UTC',
+          lowUnitsPercent: 20,
+          expiringWithinDays: 30,
+          createdAt: expect.any(String),
+        });
+      },
+    }),
+  },
+  {
+    route: 'PATCH /organizations/:id',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => {
+      // The callers' own organization (an ADMIN may change only theirs); a name of this cell's own shows whether it changed.
+      const name = unique('Renamed');
+      return {
+        call: { method: 'PATCH', path: `/api/v1/organizations/${org.id}`, body: { name } },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select name from organizations where id = $1', [org.id]);
+          expect(rows.rows[0].name === name).toBe(allowed);
+          if (allowed) expect(res.body).toMatchObject({ id: org.id, name, weekStartsOn: 'MONDAY', timeZone: 'UTC' });
+        },
+      };
+    },
+  },
+  {
     route: 'POST /users',
     allowed: MANAGERS,
     success: 201,
@@ -344,9 +381,9 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 17 routes of SPEC §5 under /api/v1 (login aside) for 5 callers', () => {
-    expect(ROUTES).toHaveLength(17);
-    expect(CELLS).toHaveLength(85);
+  it('covers all 19 routes of SPEC §5 under /api/v1 (login aside) for 5 callers', () => {
+    expect(ROUTES).toHaveLength(19);
+    expect(CELLS).toHaveLength(95);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

@@ -21,7 +21,7 @@ let sharedBBefore: Awaited<ReturnType<typeof dbState>>;
 /** A's own objects, for the list checks. */
 let ownA: { authorizationIds: string[] };
 
-type Target = { authorizationId?: string; reservationId?: string; userId?: string };
+type Target = { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string };
 
 interface TenancyRoute {
   route: string;
@@ -50,6 +50,8 @@ const freshReservation = async () => {
   const { authorization, reservation } = await fB.reservation(6);
   return { id: reservation.id as string, state: { authorizationId: authorization.id, reservationId: reservation.id } };
 };
+/** B itself (an ADMIN may read and change only their own organization). */
+const organizationB = async () => ({ id: B.id, state: { organizationId: B.id } });
 const freshUser = async () => {
   const user = await fB.user('PRACTITIONER');
   return { id: user.id, state: { userId: user.id } };
@@ -92,6 +94,13 @@ const ROUTES: TenancyRoute[] = [
   },
   { route: 'POST /reservations/:id/consume (all)', roles: OPERATORS, target: freshReservation, call: (id) => ({ method: 'POST', path: `/api/v1/reservations/${id}/consume` }) },
   { route: 'POST /reservations/:id/release', roles: OPERATORS, target: freshReservation, call: (id) => ({ method: 'POST', path: `/api/v1/reservations/${id}/release` }) },
+  { route: 'GET /organizations/:id', roles: ADMIN_ONLY, target: organizationB, call: (id) => ({ method: 'GET', path: `/api/v1/organizations/${id}` }) },
+  {
+    route: 'PATCH /organizations/:id {name, timeZone, weekStartsOn, lowUnitsPercent}',
+    roles: ADMIN_ONLY,
+    target: organizationB,
+    call: (id) => ({ method: 'PATCH', path: `/api/v1/organizations/${id}`, body: { name: 'Taken Over', timeZone: 'America/New_York', weekStartsOn: 'SUNDAY', lowUnitsPercent: 90 } }),
+  },
   { route: 'PATCH /users/:id {role}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { role: 'VIEWER' } }) },
   { route: 'PATCH /users/:id {active: false}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { active: false } }) },
 ];
@@ -129,6 +138,8 @@ describe("tenancy: every id route against another organization's object → 404 
         'POST /reservations/:id/consume',
         'POST /reservations/:id/release',
         'PATCH /users/:id',
+        'GET /organizations/:id',
+        'PATCH /organizations/:id',
       ]),
     );
   });
