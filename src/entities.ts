@@ -1,4 +1,7 @@
+import { AuthorizationCap } from './authorizations/authorization-cap.entity';
+import { AuthorizationLine } from './authorizations/authorization-line.entity';
 import { Authorization } from './authorizations/authorization.entity';
+import { CapBucket } from './authorizations/cap-bucket.entity';
 import { LedgerEntry } from './authorizations/ledger-entry.entity';
 import { Reservation } from './authorizations/reservation.entity';
 import { ReservationExpiry } from './authorizations/reservation-expiry.entity';
@@ -12,4 +15,4 @@ import { User } from './users/user.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey];
+export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey];

@@ -28,12 +28,17 @@ const UNREADABLE_CHECK = [
  * fillfactors of migration 20261128000000 (room for HOT updates). Pinned here so that a new one
  * gets listed (and explained) rather than silently missing from the entities.
  */
+// … and of migration 20261203000100 (SPEC §10): a cap changes only its units (carried to its
+// buckets), a bucket matches its cap, an authorization's counters are the sums over its lines.
 const TRIGGERS = [
+  'authorization_caps.authorization_caps_guard',
+  'authorization_lines.authorization_lines_sum',
+  'cap_buckets.cap_buckets_match_cap',
   'ledger_entries.ledger_entries_append_only',
   'ledger_entries.ledger_entries_no_truncate',
   'reservations.reservations_guard_transition',
 ];
-const STORAGE_OPTIONS = ['authorizations: fillfactor=50', 'reservations: fillfactor=90'];
+const STORAGE_OPTIONS = ['authorization_lines: fillfactor=50', 'authorizations: fillfactor=50', 'cap_buckets: fillfactor=50', 'reservations: fillfactor=90'];
 
 describe('Entities describe the migrated schema (MikroORM schema diff)', () => {
   let t: TestApp;

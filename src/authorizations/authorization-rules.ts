@@ -7,13 +7,16 @@ export const EFFECTIVE_STATUSES: EffectiveStatus[] = ['PENDING', 'ACTIVE', 'CANC
 export interface UnitCounters {
   status: 'PENDING' | 'ACTIVE' | 'CANCELLED';
   totalUnits: number;
+  /** The sum of the lines' totals (SPEC §10); totalUnits when absent (one line, no pool). */
+  linesTotalUnits?: number;
   usedUnits: number;
   scheduledUnits: number;
   startDate: string;
   endDate: string;
 }
 
-export const availableUnits = (a: UnitCounters): number => a.totalUnits - a.usedUnits - a.scheduledUnits;
+/** The tightest of the pool (totalUnits) and the lines together, less what is held (SPEC §10 compatibility). */
+export const availableUnits = (a: UnitCounters): number => Math.min(a.totalUnits, a.linesTotalUnits ?? a.totalUnits) - a.usedUnits - a.scheduledUnits;
 
 /** SPEC §3: computed at read time, never stored. Dates compare as YYYY-MM-DD strings. */
 export function effectiveStatus(a: UnitCounters, today: string): EffectiveStatus {
@@ -25,15 +28,25 @@ export function effectiveStatus(a: UnitCounters, today: string): EffectiveStatus
 
 /** Reserve: expiry (when given) in the future, stored status ACTIVE, service date within the period, enough units. */
 export function checkReserve(a: UnitCounters, units: number, serviceDate: string, expiresAt: string | null = null, now = new Date()): void {
+  checkExpiresAt(expiresAt, now);
+  checkReservable(a, serviceDate);
+  const available = availableUnits(a);
+  if (units > available) throw new InsufficientUnitsError(available, units);
+}
+
+/** A hold's expiry, when given, lies in the future. */
+export function checkExpiresAt(expiresAt: string | null, now: Date): void {
   if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
     throw new ValidationFailedError([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
   }
+}
+
+/** Units may be held on the authorization for that date: stored status ACTIVE, the date within its period. */
+export function checkReservable(a: UnitCounters, serviceDate: string): void {
   if (a.status !== 'ACTIVE') throw new AuthorizationNotActiveError(a.status);
   if (serviceDate < a.startDate || serviceDate > a.endDate) {
     throw new OutsideAuthorizationPeriodError(serviceDate, a.startDate, a.endDate);
   }
-  const available = availableUnits(a);
-  if (units > available) throw new InsufficientUnitsError(available, units);
 }
 
 export interface ReservationState {

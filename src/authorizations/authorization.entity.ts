@@ -23,6 +23,9 @@ export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 @Check({ name: 'authorizations_scheduled_nonnegative', expression: 'scheduled_units >= 0' })
 @Check({ name: 'authorizations_no_overbooking', expression: 'used_units + scheduled_units <= total_units' })
 @Check({ name: 'authorizations_period', expression: 'start_date <= end_date' })
+@Check({ name: 'authorizations_pool_units_check', expression: 'pool_units >= 1 and pool_units <= 1000000' })
+@Check({ name: 'authorizations_lines_total_check', expression: 'lines_total_units >= 1 and lines_total_units <= 20000000' })
+@Check({ name: 'authorizations_pool_is_total', expression: 'COALESCE(pool_units, lines_total_units) = total_units' })
 export class Authorization {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
@@ -40,11 +43,20 @@ export class Authorization {
   @Property({ type: 'text' })
   authNumber!: string;
 
-  @Property({ type: 'text' })
-  serviceCode!: string;
+  /** Its single line's code; null with several lines (SPEC §10). */
+  @Property({ type: 'text', nullable: true })
+  serviceCode!: string | null;
 
+  /** The pool when one is set, else the sum of the lines' totals (`authorizations_pool_is_total`). */
   @Property({ type: 'integer' })
   totalUnits!: number;
+
+  /** One total shared by all lines ("grouped codes"); null without a pool. */
+  @Property({ type: 'integer', nullable: true })
+  poolUnits: (number & Opt) | null = null;
+
+  @Property({ type: 'integer' })
+  linesTotalUnits!: number;
 
   @Property({ type: 'integer' })
   usedUnits: number & Opt = 0;

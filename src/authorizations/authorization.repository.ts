@@ -4,20 +4,34 @@ import { AuthUser } from '../shared/auth/auth-user';
 import { tenantScope, tenantScopeOfMany, tenantWhere } from '../shared/auth/tenant-scope';
 import { UnitCounters } from './authorization-rules';
 import { Authorization } from './authorization.entity';
+import { BucketRow, CapRow, LineRow, WeekStart } from './unit-limits';
 
 // Every SQL string of the authorizations table. Rows are read with plain SQL (one statement per
 // step, no ORM change tracking; the unit operations are the measured hot path), in the camelCase
 // shape of the entity; timestamps arrive as ISO-8601 text (see iso()), not as Date.
 
+// With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
+// order), and its organization's settings that decide "today" and the weeks of its caps.
 export const AUTHORIZATION_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
   a.auth_number as "authNumber", a.service_code as "serviceCode", a.total_units as "totalUnits",
+  a.pool_units as "poolUnits", a.lines_total_units as "linesTotalUnits",
   a.used_units as "usedUnits", a.scheduled_units as "scheduledUnits", a.start_date as "startDate",
-  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
+  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt",
+  (select o.time_zone from organizations o where o.id = a.organization_id) as "timeZone",
+  (select o.week_starts_on from organizations o where o.id = a.organization_id) as "weekStartsOn",
+  (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
+     'usedUnits', l.used_units, 'scheduledUnits', l.scheduled_units) order by l.id), '[]'::json)
+   from authorization_lines l where l.authorization_id = a.id) as lines,
+  (select coalesce(json_agg(json_build_object('id', c.id, 'lineId', c.line_id, 'period', c.period, 'units', c.units) order by c.id), '[]'::json)
+   from authorization_caps c where c.authorization_id = a.id) as caps`;
 
-/** The effective status of SPEC §3 as SQL, for filtering lists; ? is today's date. Mirrors effectiveStatus(). */
+/** The organization's today for an instant (?), as SQL: its local date in its time zone. */
+export const ORGANIZATION_TODAY_SQL = `(?::timestamptz at time zone (select o.time_zone from organizations o where o.id = a.organization_id))::date`;
+
+/** The effective status of SPEC §3 as SQL, for filtering lists; ? is now. Mirrors effectiveStatus(). */
 export const EFFECTIVE_STATUS_SQL = `(case when a.status <> 'ACTIVE' then a.status
-  when ?::date > a.end_date then 'EXPIRED'
-  when a.total_units - a.used_units - a.scheduled_units = 0 then 'EXHAUSTED'
+  when ${ORGANIZATION_TODAY_SQL} > a.end_date then 'EXPIRED'
+  when least(a.total_units, a.lines_total_units) - a.used_units - a.scheduled_units = 0 then 'EXHAUSTED'
   else 'ACTIVE' end)`;
 
 /** An authorization as AUTHORIZATION_COLUMNS reads it. */
@@ -27,36 +41,73 @@ export interface AuthorizationRow extends UnitCounters {
   patientId: string;
   payer: string | null;
   authNumber: string;
-  serviceCode: string;
+  /** The single line's code; null with several lines. */
+  serviceCode: string | null;
+  poolUnits: number | null;
+  linesTotalUnits: number;
   notes: string | null;
   /** ISO-8601 UTC text. */
   createdAt: string;
   updatedAt: string;
+  timeZone: string;
+  weekStartsOn: WeekStart;
+  lines: LineRow[];
+  caps: CapRow[];
 }
 
-/** What `insert` writes: an authorization before any unit moved (no counters yet, no timestamps). */
-export type NewAuthorization = Omit<AuthorizationRow, 'usedUnits' | 'scheduledUnits' | 'createdAt' | 'updatedAt'>;
+/** What `insert` writes: an authorization before any unit moved (no counters yet, no timestamps, lines and caps apart). */
+export type NewAuthorization = Omit<AuthorizationRow, 'usedUnits' | 'scheduledUnits' | 'createdAt' | 'updatedAt' | 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>;
+
+/** A batch's change to one bucket of a cap. */
+export interface BucketChange {
+  authorizationId: string;
+  bucket: BucketRow;
+  used: number;
+  scheduled: number;
+}
+
+/** A line to create, its modifiers canonical (canonicalModifiers). */
+export type NewLine = Omit<LineRow, 'usedUnits' | 'scheduledUnits'>;
 
 export interface AuthorizationFilters {
   organizationId?: string;
   patientId?: string;
   serviceCode?: string;
-  /** An effective status, as of `today`. */
+  /** An effective status, as of `now` in each organization's time zone. */
   status?: string;
-  today: string;
+  now: string;
   /** Keyset pagination: ids after this one. */
   after?: string;
   limit: number;
 }
 
 export const authorizationRepository = {
-  async insert(sql: Sql, a: NewAuthorization): Promise<AuthorizationRow> {
-    const [row] = await sql.query<AuthorizationRow>(
-      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, start_date, end_date, status, notes)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${AUTHORIZATION_COLUMNS}`,
-      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.startDate, a.endDate, a.status, a.notes],
+  /** The authorization, then its lines, then its caps (each statement satisfies the checks of the rows before it). */
+  async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[]): Promise<void> {
+    await sql.query(
+      `insert into authorizations (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, lines_total_units, start_date, end_date, status, notes)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.linesTotalUnits, a.startDate, a.endDate, a.status, a.notes],
     );
-    return row;
+    await this.insertLines(sql, a.id, a.organizationId, lines);
+    await this.insertCaps(sql, a.id, caps);
+  },
+
+  async insertLines(sql: Sql, authorizationId: string, organizationId: string, lines: NewLine[]): Promise<void> {
+    await sql.query(
+      `insert into authorization_lines (id, authorization_id, organization_id, service_code, modifiers, total_units)
+       select v.id, ?, ?, v.code, v.modifiers, v.total from unnest(?::uuid[], ?::text[], ?::text[], ?::int[]) as v (id, code, modifiers, total)`,
+      [authorizationId, organizationId, lines.map((l) => l.id), lines.map((l) => l.serviceCode), lines.map((l) => l.modifiers), lines.map((l) => l.totalUnits)],
+    );
+  },
+
+  async insertCaps(sql: Sql, authorizationId: string, caps: CapRow[]): Promise<void> {
+    if (caps.length === 0) return;
+    await sql.query(
+      `insert into authorization_caps (id, authorization_id, line_id, period, units)
+       select v.id, ?, v.line_id, v.period, v.units from unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[]) as v (id, line_id, period, units)`,
+      [authorizationId, caps.map((c) => c.id), caps.map((c) => c.lineId), caps.map((c) => c.period), caps.map((c) => c.units)],
+    );
   },
 
   /** The authorization if it is in the caller's organization (any, for a SUPER_ADMIN). */
@@ -84,13 +135,91 @@ export const authorizationRepository = {
     const params: unknown[] = [...scope.params];
     if (f.organizationId !== undefined) (where.push('a.organization_id = ?'), params.push(f.organizationId));
     if (f.patientId !== undefined) (where.push('a.patient_id = ?'), params.push(f.patientId));
-    if (f.serviceCode !== undefined) (where.push('a.service_code = ?'), params.push(f.serviceCode));
-    if (f.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(f.today, f.status));
+    if (f.serviceCode !== undefined) {
+      where.push('exists (select 1 from authorization_lines l where l.organization_id = a.organization_id and l.service_code = ? and l.authorization_id = a.id)');
+      params.push(f.serviceCode);
+    }
+    if (f.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(f.now, f.status));
     if (f.after !== undefined) (where.push('a.id > ?'), params.push(f.after));
     return sql.query<AuthorizationRow>(
       `select ${AUTHORIZATION_COLUMNS} from authorizations a where ${where.join(' and ')} order by a.id limit ?`,
       [...params, f.limit + 1],
     );
+  },
+
+  /** A line's new total, after the authorization's totals were set to match (authorization_lines_sum). */
+  async setLineTotal(sql: Sql, lineId: string, totalUnits: number): Promise<void> {
+    await sql.query('update authorization_lines set total_units = ?, updated_at = now() where id = ?', [totalUnits, lineId]);
+  },
+
+  /** The most a bucket of the cap holds (0 when none holds anything), and where. */
+  async mostHeld(sql: Sql, capId: string): Promise<{ heldUnits: number; periodStart: string } | undefined> {
+    const [row] = await sql.query<{ heldUnits: number; periodStart: string }>(
+      `select used_units + scheduled_units as "heldUnits", period_start as "periodStart" from cap_buckets where cap_id = ? order by 1 desc, 2 limit 1`,
+      [capId],
+    );
+    return row;
+  },
+
+  async setCapUnits(sql: Sql, capId: string, units: number): Promise<void> {
+    await sql.query('update authorization_caps set units = ? where id = ?', [units, capId]);
+  },
+
+  async deleteCaps(sql: Sql, capIds: string[]): Promise<void> {
+    if (capIds.length) await sql.query('delete from authorization_caps where id = any(?::uuid[])', [capIds]);
+  },
+
+  /**
+   * What each new cap's buckets hold already (SCHEDULED units and CONSUMED ones of the lines it
+   * counts, by the period of their service date), computed from the reservations.
+   */
+  heldByPeriod(sql: Sql, capIds: string[], weekStartsOn: WeekStart): Promise<(BucketRow & { authorizationId: string })[]> {
+    return sql.query(
+      `select c.id as "capId", p.start as "periodStart", c.authorization_id as "authorizationId", c.period, c.units as "capUnits",
+         (case c.period when 'DAY' then p.start when 'WEEK' then p.start + 6 else (p.start + interval '1 month - 1 day')::date end) as "periodEnd",
+         sum(case when r.status = 'CONSUMED' then r.consumed_units else 0 end)::int as "usedUnits",
+         sum(case when r.status = 'SCHEDULED' then r.units else 0 end)::int as "scheduledUnits"
+       from authorization_caps c
+       join reservations r on r.authorization_id = c.authorization_id and (c.line_id is null or r.line_id = c.line_id)
+         and r.status in ('SCHEDULED', 'CONSUMED')
+       cross join lateral (select unit_period_start(c.period, r.service_date, ?) as start) p
+       where c.id = any(?::uuid[])
+       group by c.id, p.start
+       order by c.id, p.start`,
+      [weekStartsOn, capIds],
+    );
+  },
+
+  async insertBuckets(sql: Sql, buckets: (BucketRow & { authorizationId: string })[]): Promise<void> {
+    if (buckets.length === 0) return;
+    await sql.query(
+      `insert into cap_buckets (cap_id, period_start, authorization_id, period, period_end, cap_units, used_units, scheduled_units)
+       select * from unnest(?::uuid[], ?::date[], ?::uuid[], ?::text[], ?::date[], ?::int[], ?::int[], ?::int[])`,
+      [
+        buckets.map((b) => b.capId), buckets.map((b) => b.periodStart), buckets.map((b) => b.authorizationId), buckets.map((b) => b.period),
+        buckets.map((b) => b.periodEnd), buckets.map((b) => b.capUnits), buckets.map((b) => b.usedUnits), buckets.map((b) => b.scheduledUnits),
+      ],
+    );
+  },
+
+  /**
+   * Scheduling by patient (SPEC §10), read before the transaction: the day (the one asked, else the
+   * organization's today at `now`) and the authorizations that may take it — the patient's in the
+   * organization, ACTIVE, covering the day, with a line of the code — ending first, then oldest.
+   * The unit of work checks each again on what it reads.
+   */
+  async candidatesForPatient(sql: Sql, q: { organizationId: string; patientId: string; serviceCode: string; serviceDate?: string; now: string }): Promise<{ serviceDate: string; candidateIds: string[] }> {
+    const rows = await sql.query<{ id: string | null; serviceDate: string }>(
+      `select a.id, d.day::text as "serviceDate" from organizations o
+       cross join lateral (select coalesce(?::date, (?::timestamptz at time zone o.time_zone)::date) as day) d
+       left join authorizations a on a.organization_id = o.id and a.patient_id = ? and a.status = 'ACTIVE' and d.day between a.start_date and a.end_date
+         and exists (select 1 from authorization_lines l where l.organization_id = o.id and l.service_code = ? and l.authorization_id = a.id)
+       where o.id = ?
+       order by a.end_date, a.created_at, a.id`,
+      [q.serviceDate ?? null, q.now, q.patientId, q.serviceCode, q.organizationId],
+      { prepare: true },
+    );
+    return { serviceDate: rows[0]?.serviceDate ?? q.serviceDate ?? q.now.slice(0, 10), candidateIds: rows.flatMap((r) => (r.id ? [r.id] : [])) };
   },
 
   /** Sets the given columns (snake_case names from planUpdate) and updated_at. */
@@ -115,6 +244,58 @@ export const authorizationRepository = {
     const scope = tenantScopeOfMany(callers, 'a.organization_id');
     const rows = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[])${scope.sql}`, [ids, ...scope.params], { prepare: true });
     return new Map(rows.map((row) => [row.id, row]));
+  },
+
+  /**
+   * The buckets of the given caps and period starts that exist (a bucket is created by the first
+   * write that holds units in it). Prepared: the hot path of capped authorizations.
+   */
+  findBuckets(sql: Sql, keys: { capId: string; periodStart: string }[]): Promise<BucketRow[]> {
+    return sql.query<BucketRow>(
+      `select b.cap_id as "capId", b.period_start as "periodStart", b.period_end as "periodEnd", b.period, b.cap_units as "capUnits",
+         b.used_units as "usedUnits", b.scheduled_units as "scheduledUnits"
+       from cap_buckets b join unnest(?::uuid[], ?::date[]) as k (cap_id, period_start) on b.cap_id = k.cap_id and b.period_start = k.period_start`,
+      [keys.map((k) => k.capId), keys.map((k) => k.periodStart)],
+      { prepare: true },
+    );
+  },
+
+  /** The batch write's part for the lines: each line's used/scheduled units change by its deltas. */
+  linesPart(changes: { lineId: string; used: number; scheduled: number }[], now: string): SqlFragment {
+    const ids = changes.map((c) => c.lineId);
+    return {
+      sql: `lines as (update authorization_lines as l set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled, updated_at = ?
+          from unnest(?::uuid[], ?::int[], ?::int[]) as v (id, used, scheduled)
+          where l.id = any(?::uuid[]) and l.id = v.id)`,
+      params: [now, ids, changes.map((c) => c.used), changes.map((c) => c.scheduled), ids],
+    };
+  },
+
+  /** The batch write's part for existing cap buckets: used/scheduled units change by their deltas. */
+  bucketsPart(changes: BucketChange[]): SqlFragment {
+    return {
+      sql: `buckets as (update cap_buckets as b set used_units = used_units + v.used, scheduled_units = scheduled_units + v.scheduled
+          from unnest(?::uuid[], ?::date[], ?::int[], ?::int[]) as v (cap_id, period_start, used, scheduled)
+          where b.cap_id = v.cap_id and b.period_start = v.period_start)`,
+      params: [changes.map((c) => c.bucket.capId), changes.map((c) => c.bucket.periodStart), changes.map((c) => c.used), changes.map((c) => c.scheduled)],
+    };
+  },
+
+  /**
+   * The batch write's part for buckets this batch holds the first units in. Created with what the
+   * batch holds there (never negative: nothing was held before); one created meanwhile by another
+   * transaction is added to instead — SERIALIZABLE then fails one of the two anyway, as both read it.
+   */
+  newBucketsPart(changes: BucketChange[]): SqlFragment {
+    return {
+      sql: `new_buckets as (insert into cap_buckets as b (cap_id, period_start, authorization_id, period, period_end, cap_units, used_units, scheduled_units)
+          select * from unnest(?::uuid[], ?::date[], ?::uuid[], ?::text[], ?::date[], ?::int[], ?::int[], ?::int[])
+          on conflict (cap_id, period_start) do update set used_units = b.used_units + excluded.used_units, scheduled_units = b.scheduled_units + excluded.scheduled_units)`,
+      params: [
+        changes.map((c) => c.bucket.capId), changes.map((c) => c.bucket.periodStart), changes.map((c) => c.authorizationId), changes.map((c) => c.bucket.period),
+        changes.map((c) => c.bucket.periodEnd), changes.map((c) => c.bucket.capUnits), changes.map((c) => c.used), changes.map((c) => c.scheduled),
+      ],
+    };
   },
 
   /** The batch write's part for the counters: each authorization's used/scheduled units change by its deltas. */

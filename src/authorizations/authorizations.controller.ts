@@ -9,13 +9,14 @@ import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
 import { CountedAs } from '../shared/transactions/unit-operation';
-import { AuthorizationPage, AuthorizationResponse, CreateAuthorizationDto, ListAuthorizationsQuery, PageQuery, UpdateAuthorizationDto } from './authorization.dto';
+import { AuthorizationPage, AuthorizationResponse, CreateAuthorizationDto, CreateLineDto, ListAuthorizationsQuery, PageQuery, UpdateAuthorizationDto, UpdateLineDto } from './authorization.dto';
 import { AuthorizationsService } from './authorizations.service';
 import { CreateReservationDto, LedgerPage, ListReservationsQuery, ReservationPage, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
 
 const authorizationId = uuidParam('Authorization');
+const lineId = uuidParam('Line');
 
 @ApiTags('authorizations')
 @ApiBearerAuth()
@@ -60,6 +61,27 @@ export class AuthorizationsController {
   @ApiOkResponse({ type: AuthorizationResponse })
   update(@CurrentUser() caller: AuthUser, @Param('id', authorizationId) id: string, @Body() body: UpdateAuthorizationDto): Promise<AuthorizationResponse> {
     return this.authorizations.update(caller, id, body);
+  }
+
+  @Post(':id/lines')
+  @Roles(...MANAGERS)
+  @CountedAs('adjust')
+  @ApiCreatedResponse({ type: AuthorizationResponse })
+  addLine(@CurrentUser() caller: AuthUser, @Param('id', authorizationId) id: string, @Body() body: CreateLineDto): Promise<AuthorizationResponse> {
+    return this.authorizations.addLine(caller, id, body);
+  }
+
+  @Patch(':id/lines/:lineId')
+  @Roles(...MANAGERS)
+  @CountedAs('adjust')
+  @ApiOkResponse({ type: AuthorizationResponse })
+  updateLine(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', authorizationId) id: string,
+    @Param('lineId', lineId) line: string,
+    @Body() body: UpdateLineDto,
+  ): Promise<AuthorizationResponse> {
+    return this.authorizations.updateLine(caller, id, line, body);
   }
 
   @Delete(':id')

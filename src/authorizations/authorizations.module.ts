@@ -1,6 +1,9 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
+import { AuthorizationCap } from './authorization-cap.entity';
+import { AuthorizationLine } from './authorization-line.entity';
 import { Authorization } from './authorization.entity';
+import { CapBucket } from './cap-bucket.entity';
 import { LedgerEntry } from './ledger-entry.entity';
 import { Reservation } from './reservation.entity';
 import { ReservationExpiry } from './reservation-expiry.entity';
@@ -14,7 +17,7 @@ import { UnitOperationsService } from './unit-operations.service';
 import { UnitWriteFaults } from './unit-write-faults';
 
 @Module({
-  imports: [MikroOrmModule.forFeature([Authorization, Reservation, ReservationExpiry, LedgerEntry])],
+  imports: [MikroOrmModule.forFeature([Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry])],
   controllers: [AuthorizationsController, ReservationsController],
   providers: [AuthorizationsService, UnitOperationsService, UnitBatchExecutor, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
   exports: [ExpirySweeper],

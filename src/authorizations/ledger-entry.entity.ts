@@ -24,6 +24,14 @@ export class LedgerEntry {
   @Property({ type: 'uuid', nullable: true })
   reservationId: string | null = null;
 
+  /** The line it moved units on; null for an ADJUST of the pool. */
+  @Property({ type: 'uuid', nullable: true })
+  lineId: string | null = null;
+
+  /** The reservation's service date (the bucket its units count in); null for an ADJUST. */
+  @Property({ type: 'date', nullable: true })
+  serviceDate: string | null = null;
+
   @Enum({ items: ['RESERVE', 'RELEASE', 'CONSUME', 'EXPIRE', 'ADJUST'], nativeEnumName: undefined, type: 'text' })
   type!: LedgerEntryType;
 

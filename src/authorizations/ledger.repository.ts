@@ -9,6 +9,10 @@ import { LedgerEntry, LedgerEntryType } from './ledger-entry.entity';
 export interface LedgerLine {
   authorizationId: string;
   reservationId: string | null;
+  /** null for an ADJUST of the pool. */
+  lineId: string | null;
+  /** The reservation's service date; null for an ADJUST. */
+  serviceDate: string | null;
   type: LedgerEntryType;
   units: number;
   totalAfter: number;
@@ -24,12 +28,16 @@ export interface LedgerEntryRow extends LedgerLine {
 }
 
 /** The ledger lines as column arrays, in order, for `insert … select * from unnest(…)`. */
-export const LEDGER_UNNEST = 'unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality';
+export const LEDGER_UNNEST = 'unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::date[], ?::text[], ?::int[], ?::int[], ?::int[], ?::int[], ?::uuid[]) with ordinality';
+const LEDGER_INSERT = `insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after, actor_id)
+  select a, r, li, sd, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, li, sd, t, u, ta, ua, sa, ac, n) order by n`;
 
 export function ledgerColumns(lines: LedgerLine[]): unknown[] {
   return [
     lines.map((l) => l.authorizationId),
     lines.map((l) => l.reservationId),
+    lines.map((l) => l.lineId),
+    lines.map((l) => l.serviceDate),
     lines.map((l) => l.type),
     lines.map((l) => l.units),
     lines.map((l) => l.totalAfter),
@@ -43,19 +51,13 @@ export const ledgerRepository = {
   /** Appends lines in one statement, in order (ids follow the array order), inside the caller's transaction. */
   async append(tx: Sql, lines: LedgerLine[]): Promise<void> {
     if (lines.length === 0) return;
-    await tx.query(
-      `insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-       select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n`,
-      ledgerColumns(lines),
-      { prepare: true },
-    );
+    await tx.query(LEDGER_INSERT, ledgerColumns(lines), { prepare: true });
   },
 
   /** The batch write's part for the ledger: the lines in order, as append() writes them. */
   ledgerPart(lines: LedgerLine[]): SqlFragment {
     return {
-      sql: `ledger as (insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-          select a, r, t, u, ta, ua, sa, ac from ${LEDGER_UNNEST} as l (a, r, t, u, ta, ua, sa, ac, n) order by n)`,
+      sql: `ledger as (${LEDGER_INSERT})`,
       params: ledgerColumns(lines),
     };
   },
@@ -67,6 +69,8 @@ export const ledgerRepository = {
       id: Number(l.id),
       authorizationId: l.authorizationId,
       reservationId: l.reservationId,
+      lineId: l.lineId,
+      serviceDate: l.serviceDate,
       type: l.type,
       units: l.units,
       totalAfter: l.totalAfter,

@@ -1,14 +1,32 @@
-import { todayUtc } from '../shared/http/calendar';
+import { todayIn } from '../shared/http/calendar';
 import { availableUnits, effectiveStatus } from './authorization-rules';
-import { AuthorizationResponse } from './authorization.dto';
+import { AuthorizationResponse, CapResponse, LineResponse } from './authorization.dto';
 import { AuthorizationRow } from './authorization.repository';
 import { LedgerEntryRow } from './ledger.repository';
 import { LedgerEntryResponse, ReservationResponse } from './reservation.dto';
 import { ReservationRow } from './reservation.repository';
+import { CapRow, lineAvailable, LineRow, modifierList } from './unit-limits';
 
 /** Rows as the API shows them (SPEC §5): derived fields added, internal ones left out. */
 
-export function presentAuthorization(row: AuthorizationRow, today = todayUtc()): AuthorizationResponse {
+const presentCaps = (caps: CapRow[], lineId: string | null): CapResponse[] =>
+  caps.filter((c) => c.lineId === lineId).map((c) => ({ period: c.period, units: c.units }));
+
+export function presentLine(line: LineRow, caps: CapRow[]): LineResponse {
+  return {
+    id: line.id,
+    serviceCode: line.serviceCode,
+    modifiers: modifierList(line.modifiers),
+    totalUnits: line.totalUnits,
+    usedUnits: line.usedUnits,
+    scheduledUnits: line.scheduledUnits,
+    availableUnits: lineAvailable(line),
+    caps: presentCaps(caps, line.id),
+  };
+}
+
+/** `now` decides the effective status, through the organization's today (its time zone). */
+export function presentAuthorization(row: AuthorizationRow, now = new Date()): AuthorizationResponse {
   return {
     id: row.id,
     organizationId: row.organizationId,
@@ -22,10 +40,13 @@ export function presentAuthorization(row: AuthorizationRow, today = todayUtc()):
     availableUnits: availableUnits(row),
     startDate: row.startDate,
     endDate: row.endDate,
-    status: effectiveStatus(row, today),
+    status: effectiveStatus(row, todayIn(row.timeZone, now)),
     notes: row.notes,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    poolUnits: row.poolUnits,
+    lines: row.lines.map((line) => presentLine(line, row.caps)),
+    caps: presentCaps(row.caps, null),
   };
 }
 
@@ -34,6 +55,7 @@ export function presentReservation(row: ReservationRow): ReservationResponse {
     id: row.id,
     authorizationId: row.authorizationId,
     units: row.units,
+    lineId: row.lineId,
     serviceDate: row.serviceDate,
     reference: row.reference,
     expiresAt: row.expiresAt,
@@ -50,6 +72,8 @@ export function presentLedgerEntry(row: LedgerEntryRow): LedgerEntryResponse {
     id: row.id,
     authorizationId: row.authorizationId,
     reservationId: row.reservationId,
+    lineId: row.lineId,
+    serviceDate: row.serviceDate,
     type: row.type,
     units: row.units,
     totalAfter: row.totalAfter,

@@ -35,8 +35,16 @@ export class Reservation {
   })
   organizationId!: string;
 
+  /** The authorization line it counts on (no foreign key: see the ledger's reservation_id). */
+  @Property({ type: 'uuid' })
+  lineId!: string;
+
   @Property({ type: 'integer' })
   units!: number;
+
+  /** Incremented by each move (a change of units or date while SCHEDULED); the guard trigger requires it. */
+  @Property({ type: 'integer', default: 0 })
+  revision: number = 0;
 
   @Property({ type: 'date' })
   serviceDate!: string;

@@ -9,7 +9,7 @@ import { Reservation, ReservationStatus } from './reservation.entity';
 // Reservation entity. Either way the repository answers with ReservationRow.
 
 export const RESERVATION_COLUMNS = `r.id, r.authorization_id as "authorizationId", r.organization_id as "organizationId",
-  r.units, r.service_date as "serviceDate", r.reference, ${iso('r.expires_at')} as "expiresAt", r.status,
+  r.line_id as "lineId", r.units, r.service_date as "serviceDate", r.reference, ${iso('r.expires_at')} as "expiresAt", r.status,
   r.consumed_units as "consumedUnits", r.created_by as "createdBy", ${iso('r.created_at')} as "createdAt", ${iso('r.updated_at')} as "updatedAt"`;
 
 /** A reservation as RESERVATION_COLUMNS reads it: timestamps are ISO-8601 UTC text, dates 'YYYY-MM-DD'. */
@@ -17,6 +17,7 @@ export interface ReservationRow {
   id: string;
   authorizationId: string;
   organizationId: string;
+  lineId: string;
   units: number;
   serviceDate: string;
   reference: string | null;
@@ -33,6 +34,7 @@ const rowOf = (r: Reservation): ReservationRow => ({
   id: r.id,
   authorizationId: r.authorizationId,
   organizationId: r.organizationId,
+  lineId: r.lineId,
   units: r.units,
   serviceDate: r.serviceDate,
   reference: r.reference,
@@ -85,13 +87,13 @@ export const reservationRepository = {
   /** The batch write's part for new reservations (SCHEDULED, created now). */
   createdPart(created: ReservationRow[], now: string): SqlFragment {
     return {
-      sql: `created as (insert into reservations (id, authorization_id, organization_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
-          select v.id, v.authorization_id, v.organization_id, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
-          from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[])
-            as v (id, authorization_id, organization_id, units, service_date, reference, expires_at, created_by))`,
+      sql: `created as (insert into reservations (id, authorization_id, organization_id, line_id, units, service_date, reference, expires_at, status, consumed_units, created_by, created_at, updated_at)
+          select v.id, v.authorization_id, v.organization_id, v.line_id, v.units, v.service_date, v.reference, v.expires_at, 'SCHEDULED', 0, v.created_by, ?, ?
+          from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::text[], ?::timestamptz[], ?::uuid[])
+            as v (id, authorization_id, organization_id, line_id, units, service_date, reference, expires_at, created_by))`,
       params: [
         now, now,
-        created.map((r) => r.id), created.map((r) => r.authorizationId), created.map((r) => r.organizationId), created.map((r) => r.units),
+        created.map((r) => r.id), created.map((r) => r.authorizationId), created.map((r) => r.organizationId), created.map((r) => r.lineId), created.map((r) => r.units),
         created.map((r) => r.serviceDate), created.map((r) => r.reference), created.map((r) => r.expiresAt), created.map((r) => r.createdBy),
       ],
     };

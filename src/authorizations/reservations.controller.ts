@@ -1,15 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthUser } from '../shared/auth/auth-user';
 import { CurrentUser, Roles } from '../shared/auth/decorators';
-import { ALL_ROLES, UNIT_OPERATORS } from '../shared/auth/role';
+import { ALL_ROLES, Role, UNIT_OPERATORS } from '../shared/auth/role';
 import { IdempotencyContext } from '../shared/idempotency/idempotency-context';
 import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
 import { CountedAs } from '../shared/transactions/unit-operation';
-import { ConsumeReservationDto, ReservationResponse, UnitOperationResponse } from './reservation.dto';
+import { ConsumeReservationDto, ReservationResponse, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
 
@@ -23,6 +23,20 @@ export class ReservationsController {
     private readonly units: UnitOperationsService,
     private readonly history: UnitHistoryService,
   ) {}
+
+  @Post()
+  @CountedAs('reserve')
+  @Roles(Role.ADMIN, Role.PRACTITIONER)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCreatedResponse({ type: UnitOperationResponse, description: 'On the authorization ending first (then the oldest) where it fits every limit; 409 NO_AUTHORIZATION_AVAILABLE lists the candidates' })
+  async reserveForPatient(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: ReserveForPatientDto,
+    @Idempotency() idempotency: IdempotencyContext | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UnitOperationResponse> {
+    return reply(res, await this.units.reserveForPatient(caller, body, idempotency));
+  }
 
   @Get(':id')
   @Roles(...ALL_ROLES)

@@ -10,10 +10,12 @@ import { authorizationRepository, AuthorizationRow } from './authorization.repos
 import { AvailabilityHints } from './availability-hints';
 import { LedgerEntryType } from './ledger-entry.entity';
 import { reservationRepository, ReservationRow } from './reservation.repository';
-import { planBatch } from './unit-batch-plan';
+import { authorizationsOf, planBatches } from './unit-batch-plan';
 import { writeBatch } from './unit-batch-write';
 import { CommandResult, UnitCommand } from './unit-command';
 import { UnitWriteFaults } from './unit-write-faults';
+import { BucketRow, bucketKey, periodOf } from './unit-limits';
+import { todayIn } from '../shared/http/calendar';
 
 const MOVEMENT: Record<Exclude<LedgerEntryType, 'ADJUST'>, UnitMovement> = { RESERVE: 'reserve', RELEASE: 'release', CONSUME: 'consume', EXPIRE: 'expire' };
 
@@ -42,15 +44,17 @@ export class UnitBatchExecutor {
       const refused = await this.decideReadOnly(commands);
       if (refused) return refused;
     }
-    const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
+    // Locked and read: every authorization a command may change (a scheduling by patient: all its candidates).
+    const authorizationIds = [...new Set(commands.flatMap(authorizationsOf))];
     const { value } = await this.uow.run(async (tx) => {
       const authorizations = await this.loadAuthorizations(tx, authorizationIds, commands);
-      const reservationIds = commands.filter((c) => c.kind !== 'reserve').map((c) => c.reservationId);
+      const reservationIds = commands.filter((c) => c.kind !== 'reserve' && c.kind !== 'reserveForPatient').map((c) => c.reservationId);
       const reservations = reservationIds.length ? await reservationRepository.findByIds(tx, reservationIds) : [];
       const keyed = commands.flatMap((c) => (c.kind !== 'expire' && c.idempotency ? [c.idempotency] : []));
       const stored = await idempotencyRepository.findAnswers(tx, keyed);
       const now = new Date();
-      const decided = this.plan(commands, authorizations, reservations, stored, now);
+      const buckets = await this.loadBuckets(tx, commands, authorizations, reservations, now);
+      const decided = this.plan(commands, authorizations, reservations, stored, now, buckets);
       await this.faults.beforeWrite(tx, commands);
       await writeBatch(tx, decided.plans, now.toISOString());
       return decided;
@@ -67,26 +71,57 @@ export class UnitBatchExecutor {
    * otherwise — some would succeed — and the batch then runs as usual.
    */
   private async decideReadOnly(commands: UnitCommand[]): Promise<Settled<CommandResult>[] | undefined> {
-    const authorizationIds = [...new Set(commands.map((c) => c.authorizationId))];
+    const authorizationIds = [...new Set(commands.flatMap(authorizationsOf))];
     const authorizations = await this.loadAuthorizations(this.reads, authorizationIds, commands);
-    const decided = this.plan(commands, authorizations, [], new Map(), new Date());
+    const now = new Date();
+    const buckets = await this.loadBuckets(this.reads, commands, authorizations, [], now);
+    const decided = this.plan(commands, authorizations, [], new Map(), now, buckets);
     return decided.plans.every((p) => p.ledger.length === 0 && p.answers.length === 0) ? decided.outcomes : undefined;
   }
 
-  /** Decides every command (planBatch, per authorization) and remembers the units each authorization has left. */
-  private plan(commands: UnitCommand[], authorizations: Map<string, AuthorizationRow>, reservations: ReservationRow[], stored: Map<string, StoredAnswer>, now: Date) {
+  /** Decides every command (planBatches, in arrival order) and remembers the units each authorization has left. */
+  private plan(
+    commands: UnitCommand[],
+    authorizations: Map<string, AuthorizationRow>,
+    reservations: ReservationRow[],
+    stored: Map<string, StoredAnswer>,
+    now: Date,
+    buckets: BucketRow[],
+  ) {
     const reservationsById = new Map(reservations.map((r) => [r.id, r]));
-    const outcomes: Settled<CommandResult>[] = new Array(commands.length);
-    const plans = [...new Set(commands.map((c) => c.authorizationId))].map((id) => {
-      const indexes = commands.flatMap((c, i) => (c.authorizationId === id ? [i] : []));
-      const ownReservations = new Map([...reservationsById].filter(([, r]) => r.authorizationId === id));
-      const authorization = authorizations.get(id);
-      const plan = planBatch(id, authorization, ownReservations, stored, indexes.map((i) => commands[i]), now);
-      plan.outcomes.forEach((outcome, j) => (outcomes[indexes[j]] = outcome));
-      if (authorization) this.hints.remember(id, availableUnits(authorization) - plan.delta.used - plan.delta.scheduled);
-      return plan;
-    });
-    return { outcomes, plans };
+    const bucketsByKey = new Map(buckets.map((b) => [bucketKey(b.capId, b.periodStart), b]));
+    const decided = planBatches(authorizations, reservationsById, stored, commands, now, bucketsByKey);
+    for (const plan of decided.plans) {
+      const authorization = authorizations.get(plan.authorizationId);
+      if (authorization) this.hints.remember(plan.authorizationId, availableUnits(authorization) - plan.delta.used - plan.delta.scheduled);
+    }
+    return decided;
+  }
+
+  /**
+   * The cap buckets the commands may touch: for each capped authorization, each cap's bucket of
+   * each date involved (a new reservation's, or that of the reservation released, consumed or
+   * expired). None, and no round trip, when no authorization of the batch has caps.
+   */
+  private async loadBuckets(sql: Sql, commands: UnitCommand[], authorizations: Map<string, AuthorizationRow>, reservations: ReservationRow[], now: Date): Promise<BucketRow[]> {
+    const keys = new Map<string, { capId: string; periodStart: string }>();
+    const byId = new Map(reservations.map((r) => [r.id, r]));
+    for (const command of commands) {
+      for (const id of authorizationsOf(command)) {
+        const a = authorizations.get(id);
+        if (!a || a.caps.length === 0) continue;
+        const date =
+          command.kind === 'reserve' ? (command.serviceDate ?? todayIn(a.timeZone, now))
+          : command.kind === 'reserveForPatient' ? command.serviceDate
+          : byId.get(command.reservationId)?.serviceDate;
+        if (!date) continue;
+        for (const cap of a.caps) {
+          const periodStart = periodOf(cap.period, date, a.weekStartsOn).start;
+          keys.set(bucketKey(cap.id, periodStart), { capId: cap.id, periodStart });
+        }
+      }
+    }
+    return keys.size ? authorizationRepository.findBuckets(sql, [...keys.values()]) : [];
   }
 
   /** The authorizations, within the organizations of the batch's callers (the sweeper's expirations: all). */

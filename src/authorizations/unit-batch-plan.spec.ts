@@ -7,13 +7,20 @@ import { UnitCommand } from './unit-command';
 const now = new Date('2026-03-01T12:00:00.000Z');
 const practitioner = { id: 'u-1', email: 'p@x', role: Role.PRACTITIONER, organizationId: 'org-1' };
 const stranger = { ...practitioner, id: 'u-2', organizationId: 'org-2' };
-const authorization = (over: Partial<AuthorizationRow> = {}): AuthorizationRow => ({
+const authorization = (over: Partial<AuthorizationRow> = {}): AuthorizationRow => withLine({
   id: 'a-1', organizationId: 'org-1', patientId: 'p', payer: null, authNumber: 'n', serviceCode: '97153', notes: null,
   status: 'ACTIVE', totalUnits: 50, usedUnits: 0, scheduledUnits: 0, startDate: '2026-01-01', endDate: '2026-06-30',
-  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...over,
+  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', poolUnits: null, linesTotalUnits: 50, timeZone: 'UTC', weekStartsOn: 'MONDAY',
+  lines: [], caps: [], ...over,
+});
+/** One line holding what the authorization holds (a v1 authorization). */
+const withLine = (a: AuthorizationRow): AuthorizationRow => ({
+  ...a,
+  linesTotalUnits: a.totalUnits,
+  lines: [{ id: 'l-1', serviceCode: '97153', modifiers: '', totalUnits: a.totalUnits, usedUnits: a.usedUnits, scheduledUnits: a.scheduledUnits }],
 });
 const reservation = (over: Partial<ReservationRow> = {}): ReservationRow => ({
-  id: 'r-1', authorizationId: 'a-1', organizationId: 'org-1', units: 8, serviceDate: '2026-03-01', reference: null, expiresAt: null,
+  id: 'r-1', authorizationId: 'a-1', organizationId: 'org-1', lineId: 'l-1', units: 8, serviceDate: '2026-03-01', reference: null, expiresAt: null,
   status: 'SCHEDULED', consumedUnits: 0, createdBy: 'u-1', createdAt: '2026-03-01T00:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z', ...over,
 });
 const reserve = (units: number, id: string, over: Partial<UnitCommand> = {}): UnitCommand =>

@@ -3,13 +3,14 @@ import { canSee } from '../shared/auth/tenant-scope';
 import { Answer } from '../shared/idempotency/idempotent-answers';
 import { NotFoundError } from '../shared/errors/api-error';
 import { Settled } from '../shared/transactions/authorization-lanes';
-import { AuthorizationRow } from './authorization.repository';
+import { AuthorizationRow, BucketChange } from './authorization.repository';
 import { LedgerEntryType } from './ledger-entry.entity';
 import { LedgerLine } from './ledger.repository';
 import { presentAuthorization, presentReservation } from './presenters';
 import { UnitOperationResponse } from './reservation.dto';
 import { ReservationRow } from './reservation.repository';
 import { CommandResult } from './unit-command';
+import { BucketRow, bucketKey, CapRow, capsOfLine, LineRow, periodOf } from './unit-limits';
 
 export type FinishedStatus = 'RELEASED' | 'CONSUMED' | 'EXPIRED';
 
@@ -18,6 +19,10 @@ export interface BatchPlan {
   authorizationId: string;
   /** Counter changes for the authorization row (applied as deltas). */
   delta: { used: number; scheduled: number };
+  /** The same per line, by line id. */
+  lineDeltas: Map<string, { used: number; scheduled: number }>;
+  /** The same per cap bucket (bucketKey); `created` when the bucket did not exist before this batch. */
+  bucketDeltas: Map<string, BucketChange & { created: boolean }>;
   newReservations: ReservationRow[];
   /** `expiring`: it had an expiresAt, so its row in reservation_expiries goes with it. */
   finishedReservations: { id: string; status: FinishedStatus; consumedUnits: number; expiring: boolean }[];
@@ -37,15 +42,55 @@ export class BatchState {
   /** The authorization as the decisions so far left it; undefined when not found (or not visible to any caller). */
   readonly authorization: AuthorizationRow | undefined;
 
+  /** The lines as the decisions so far left them (copies), by id. */
+  private readonly lines = new Map<string, LineRow>();
+  /** The buckets that exist in the database (read for the batch). */
+  private readonly stored: Set<string>;
+
+  /**
+   * `buckets`: the cap buckets read for the batch, by bucketKey (copies are made here); a bucket
+   * not among them holds nothing yet and is created on first use.
+   */
   constructor(
     authorizationId: string,
     authorization: AuthorizationRow | undefined,
     private readonly reservations: Map<string, ReservationRow>,
     readonly now: Date,
+    private readonly buckets: Map<string, BucketRow> = new Map(),
   ) {
     this.nowIso = now.toISOString();
-    this.authorization = authorization ? { ...authorization } : undefined;
-    this.plan = { authorizationId, delta: { used: 0, scheduled: 0 }, newReservations: [], finishedReservations: [], ledger: [], answers: [], outcomes: [] };
+    const lines = (authorization?.lines ?? []).map((line) => ({ ...line }));
+    for (const line of lines) this.lines.set(line.id, line);
+    this.authorization = authorization ? { ...authorization, lines } : undefined;
+    this.stored = new Set(buckets.keys());
+    for (const [key, bucket] of buckets) buckets.set(key, { ...bucket });
+    this.plan = {
+      authorizationId, delta: { used: 0, scheduled: 0 }, lineDeltas: new Map(), bucketDeltas: new Map(),
+      newReservations: [], finishedReservations: [], ledger: [], answers: [], outcomes: [],
+    };
+  }
+
+  /** Every line as it is now. */
+  allLines(): LineRow[] {
+    return [...this.lines.values()];
+  }
+
+  line(id: string): LineRow {
+    const line = this.lines.get(id);
+    if (!line) throw new Error(`line ${id} is not part of authorization ${this.plan.authorizationId}`);
+    return line;
+  }
+
+  /** The bucket of `cap` containing `serviceDate`, as it is now (an empty one when nothing was held there yet). */
+  bucket(cap: CapRow, serviceDate: string): BucketRow {
+    const { start, end } = periodOf(cap.period, serviceDate, this.authorization!.weekStartsOn);
+    const key = bucketKey(cap.id, start);
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { capId: cap.id, periodStart: start, periodEnd: end, period: cap.period, capUnits: cap.units, usedUnits: 0, scheduledUnits: 0 };
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
   }
 
   /** The authorization if the caller may see it; otherwise `notFound` (what the caller asked about) is a 404. */
@@ -65,21 +110,36 @@ export class BatchState {
     return reservation;
   }
 
-  /** Moves units on the authorization's counters. */
-  move(used: number, scheduled: number): void {
+  /** Moves units of a hold (its line and date) on the counters of the authorization, the line and each cap's bucket. */
+  move(hold: { lineId: string; serviceDate: string }, used: number, scheduled: number): void {
     const a = this.authorization!;
     a.usedUnits += used;
     a.scheduledUnits += scheduled;
     a.updatedAt = this.nowIso;
     this.plan.delta.used += used;
     this.plan.delta.scheduled += scheduled;
+    const line = this.line(hold.lineId);
+    line.usedUnits += used;
+    line.scheduledUnits += scheduled;
+    const lineDelta = this.plan.lineDeltas.get(line.id) ?? { used: 0, scheduled: 0 };
+    this.plan.lineDeltas.set(line.id, { used: lineDelta.used + used, scheduled: lineDelta.scheduled + scheduled });
+    for (const cap of capsOfLine(a.caps, line.id)) {
+      const bucket = this.bucket(cap, hold.serviceDate);
+      bucket.usedUnits += used;
+      bucket.scheduledUnits += scheduled;
+      const key = bucketKey(cap.id, bucket.periodStart);
+      const change = this.plan.bucketDeltas.get(key) ?? { authorizationId: a.id, bucket, used: 0, scheduled: 0, created: !this.stored.has(key) };
+      change.used += used;
+      change.scheduled += scheduled;
+      this.plan.bucketDeltas.set(key, change);
+    }
   }
 
-  /** A ledger line for a movement just made, with the counters as they are after it. */
-  record(type: Exclude<LedgerEntryType, 'ADJUST'>, reservationId: string, units: number, actorId: string | null): void {
+  /** A ledger line for a movement of a hold just made, with the authorization's counters as they are after it. */
+  record(type: Exclude<LedgerEntryType, 'ADJUST'>, hold: { id: string; lineId: string; serviceDate: string }, units: number, actorId: string | null): void {
     const a = this.authorization!;
     this.plan.ledger.push({
-      authorizationId: a.id, reservationId, type, units, actorId,
+      authorizationId: a.id, reservationId: hold.id, lineId: hold.lineId, serviceDate: hold.serviceDate, type, units, actorId,
       totalAfter: a.totalUnits, usedAfter: a.usedUnits, scheduledAfter: a.scheduledUnits,
     });
   }
@@ -98,6 +158,6 @@ export class BatchState {
 
   /** The answer to a request: the reservation and the authorization as they are now. */
   respond(reservation: ReservationRow): UnitOperationResponse {
-    return { reservation: presentReservation(reservation), authorization: presentAuthorization(this.authorization!, this.nowIso.slice(0, 10)) };
+    return { reservation: presentReservation(reservation), authorization: presentAuthorization(this.authorization!, this.now) };
   }
 }

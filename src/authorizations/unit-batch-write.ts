@@ -22,7 +22,12 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   const answers = plans.flatMap((p) => p.answers);
   if (ledger.length === 0 && answers.length === 0) return undefined;
   const parts: SqlFragment[] = [];
+  const lines = moved.flatMap((p) => [...p.lineDeltas].map(([lineId, d]) => ({ lineId, ...d })));
+  const buckets = moved.flatMap((p) => [...p.bucketDeltas.values()]).filter((b) => b.used !== 0 || b.scheduled !== 0 || b.created);
   if (moved.length) parts.push(authorizationRepository.countersPart(moved.map((p) => ({ authorizationId: p.authorizationId, ...p.delta })), now));
+  if (lines.length) parts.push(authorizationRepository.linesPart(lines, now));
+  if (buckets.some((b) => !b.created)) parts.push(authorizationRepository.bucketsPart(buckets.filter((b) => !b.created)));
+  if (buckets.some((b) => b.created)) parts.push(authorizationRepository.newBucketsPart(buckets.filter((b) => b.created)));
   if (created.length) parts.push(reservationRepository.createdPart(created, now));
   if (expiring.length) parts.push(reservationRepository.expiringPart(expiring));
   if (unexpiring.length) parts.push(reservationRepository.unexpiringPart(unexpiring.map((f) => f.id)));

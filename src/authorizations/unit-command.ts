@@ -11,6 +11,26 @@ interface Requested {
 export type ReserveCommand = Requested & {
   kind: 'reserve';
   reservationId: string;
+  /** Names the line (SPEC §10); optional on an authorization with one line. */
+  serviceCode?: string;
+  modifiers?: string[];
+  units: number;
+  /** Undefined: the organization's today. */
+  serviceDate?: string;
+  reference: string | null;
+  expiresAt: string | null;
+};
+/**
+ * SPEC §10 scheduling by patient: the first of `candidateIds` (read before the transaction, the
+ * one ending first first) on which it fits. `authorizationId` is the lane's: the first candidate.
+ */
+export type ReserveForPatientCommand = Requested & {
+  kind: 'reserveForPatient';
+  candidateIds: string[];
+  patientId: string;
+  reservationId: string;
+  serviceCode: string;
+  modifiers?: string[];
   units: number;
   serviceDate: string;
   reference: string | null;
@@ -22,7 +42,7 @@ export type ConsumeCommand = Requested & { kind: 'consume'; reservationId: strin
 export type ExpireCommand = { authorizationId: string; kind: 'expire'; reservationId: string };
 
 /** One request for units (or one expiration), queued in its authorization's lane. */
-export type UnitCommand = ReserveCommand | ReleaseCommand | ConsumeCommand | ExpireCommand;
+export type UnitCommand = ReserveCommand | ReserveForPatientCommand | ReleaseCommand | ConsumeCommand | ExpireCommand;
 
 /** A request's answer; for an expiration, whether it expired the reservation. */
 export type CommandResult = Outcome<UnitOperationResponse> | boolean;

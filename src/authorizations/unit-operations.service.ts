@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
 import { NotFoundError } from '../shared/errors/api-error';
-import { todayUtc } from '../shared/http/calendar';
 import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
 import { newId } from '../shared/ids';
 import { AuthorizationLanes, BatchRunner } from '../shared/transactions/authorization-lanes';
-import { CreateReservationDto, UnitOperationResponse } from './reservation.dto';
+import { NoAuthorizationAvailableError } from '../shared/errors/business-errors';
+import { authorizationRepository } from './authorization.repository';
+import { CreateReservationDto, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
 import { reservationRepository } from './reservation.repository';
 import { UnitBatchExecutor } from './unit-batch-executor';
 import { CommandResult, UnitCommand } from './unit-command';
@@ -39,8 +40,33 @@ export class UnitOperationsService {
       caller,
       idempotency,
       reservationId: newId(),
+      serviceCode: dto.serviceCode,
+      modifiers: dto.modifiers,
       units: dto.units,
-      serviceDate: dto.serviceDate ?? todayUtc(),
+      serviceDate: dto.serviceDate,
+      reference: dto.reference ?? null,
+      expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
+    }) as Promise<Outcome<UnitOperationResponse>>;
+  }
+
+  /** SPEC §10 scheduling by patient: the candidates are read first; the batch picks among them (decideReserveForPatient). */
+  async reserveForPatient(caller: AuthUser, dto: ReserveForPatientDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    const { serviceDate, candidateIds } = await authorizationRepository.candidatesForPatient(this.database, {
+      organizationId: caller.organizationId!, patientId: dto.patientId, serviceCode: dto.serviceCode, serviceDate: dto.serviceDate, now: new Date().toISOString(),
+    });
+    if (candidateIds.length === 0) throw new NoAuthorizationAvailableError([]);
+    return this.submit({
+      authorizationId: candidateIds[0],
+      kind: 'reserveForPatient',
+      caller,
+      idempotency,
+      candidateIds,
+      patientId: dto.patientId,
+      reservationId: newId(),
+      serviceCode: dto.serviceCode,
+      modifiers: dto.modifiers,
+      units: dto.units,
+      serviceDate,
       reference: dto.reference ?? null,
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
     }) as Promise<Outcome<UnitOperationResponse>>;

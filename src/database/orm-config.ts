@@ -4,6 +4,8 @@ import { types } from 'pg';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial';
 import { Migration20261128000000_reservation_expiries } from './migrations/Migration20261128000000_reservation_expiries';
 import { Migration20261202000000_user_token_generation } from './migrations/Migration20261202000000_user_token_generation';
+import { Migration20261203000000_organization_settings } from './migrations/Migration20261203000000_organization_settings';
+import { Migration20261203000100_payer_authorizations } from './migrations/Migration20261203000100_payer_authorizations';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -14,6 +16,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261128000000_reservation_expiries', class: Migration20261128000000_reservation_expiries },
   { name: 'Migration20261202000000_user_token_generation', class: Migration20261202000000_user_token_generation },
+  { name: 'Migration20261203000000_organization_settings', class: Migration20261203000000_organization_settings },
+  { name: 'Migration20261203000100_payer_authorizations', class: Migration20261203000100_payer_authorizations },
 ];
 
 /**

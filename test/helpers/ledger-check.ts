@@ -28,6 +28,20 @@ export interface IntegrityReport {
    * authorization than its reservation's.
    */
   reservationLedgerMismatches: number;
+  /** Lines breaking their own limit (0 unless a CHECK was dropped). */
+  lineInvariantViolations: number;
+  /** Cap buckets holding more than their cap, or with a cap_units other than their cap's. */
+  bucketInvariantViolations: number;
+  /** Authorizations whose counters or lines_total_units are not the sums over their lines, or with a pool broken. */
+  rollUpMismatches: number;
+  /** Lines whose counters differ from their reservations, or from the sums of the ledger entries naming them. */
+  lineLedgerMismatches: number;
+  /**
+   * Cap buckets whose counters differ from the reservations they count (SCHEDULED units and
+   * consumed units of the cap's lines, by the period of their service date under the
+   * organization's week start), including periods holding units with no bucket at all.
+   */
+  bucketMismatches: number;
 }
 
 /** What checkIntegrity reports for a consistent database. */
@@ -38,6 +52,11 @@ export const INTACT: IntegrityReport = {
   reservationMismatches: 0,
   runningMismatches: 0,
   reservationLedgerMismatches: 0,
+  lineInvariantViolations: 0,
+  bucketInvariantViolations: 0,
+  rollUpMismatches: 0,
+  lineLedgerMismatches: 0,
+  bucketMismatches: 0,
 };
 
 /**
@@ -56,8 +75,9 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
         coalesce(sum(l.units) filter (where l.type = 'RESERVE'), 0)
           - coalesce(sum(l.units) filter (where l.type in ('RELEASE', 'EXPIRE', 'CONSUME')), 0) as scheduled,
         coalesce(sum(l.units) filter (where l.type = 'CONSUME'), 0) as used,
-        coalesce(sum(l.units) filter (where l.type = 'ADJUST'), 0) as adjusted,
-        (select l2.total_after - l2.units from ledger_entries l2 where l2.authorization_id = a.id and l2.type = 'ADJUST' order by l2.id limit 1) as initial_from_ledger
+        coalesce(sum(l.units) filter (where l.type = 'ADJUST' and (a.pool_units is null or l.line_id is null)), 0) as adjusted,
+        (select l2.total_after - l2.units from ledger_entries l2 where l2.authorization_id = a.id and l2.type = 'ADJUST'
+           and (a.pool_units is null or l2.line_id is null) order by l2.id limit 1) as initial_from_ledger
       from authorizations a left join ledger_entries l on l.authorization_id = a.id
       group by a.id)
     select count(*)::int as n from sums
@@ -79,11 +99,13 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     where coalesce(r.scheduled, 0) <> a.scheduled_units or coalesce(r.consumed, 0) <> a.used_units or coalesce(r.stray_consumed, 0) <> 0`);
   const running = await sql.query(`
     with initial as (
-      select a.id, a.total_units - coalesce((select sum(l.units) from ledger_entries l where l.authorization_id = a.id and l.type = 'ADJUST'), 0) as total0
+      select a.id, a.pool_units is not null as pooled,
+        a.total_units - coalesce((select sum(l.units) from ledger_entries l where l.authorization_id = a.id and l.type = 'ADJUST'
+                                  and (a.pool_units is null or l.line_id is null)), 0) as total0
       from authorizations a),
     replay as (
       select l.id, l.authorization_id, l.total_after, l.used_after, l.scheduled_after,
-        i.total0 + sum(case when l.type = 'ADJUST' then l.units else 0 end) over w as total,
+        i.total0 + sum(case when l.type = 'ADJUST' and (not i.pooled or l.line_id is null) then l.units else 0 end) over w as total,
         sum(case when l.type = 'CONSUME' then l.units else 0 end) over w as used,
         sum(case l.type when 'RESERVE' then l.units when 'ADJUST' then 0 else -l.units end) over w as scheduled
       from ledger_entries l join initial i on i.id = l.authorization_id
@@ -109,6 +131,43 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
       from ledger_entries where reservation_id is not null group by reservation_id)
     select count(*)::int as n from wanted full join got on got.id = wanted.id
     where wanted.shape is distinct from got.shape`);
+  const count = async (query: string) => (await sql.query(query)).rows[0].n as number;
+  const lineInvariantViolations = await count(
+    `select count(*)::int as n from authorization_lines where used_units + scheduled_units > total_units or used_units < 0 or scheduled_units < 0`,
+  );
+  const bucketInvariantViolations = await count(`
+    select count(*)::int as n from cap_buckets b left join authorization_caps c on c.id = b.cap_id
+    where b.used_units + b.scheduled_units > b.cap_units or b.used_units < 0 or b.scheduled_units < 0
+       or c.id is null or c.units <> b.cap_units or c.period <> b.period or c.authorization_id <> b.authorization_id`);
+  const rollUpMismatches = await count(`
+    select count(*)::int as n from authorizations a
+    left join (select authorization_id, sum(used_units) as used, sum(scheduled_units) as scheduled, sum(total_units) as total
+               from authorization_lines group by authorization_id) l on l.authorization_id = a.id
+    where l.authorization_id is null or l.used <> a.used_units or l.scheduled <> a.scheduled_units or l.total <> a.lines_total_units
+       or coalesce(a.pool_units, a.lines_total_units) <> a.total_units`);
+  const lineLedgerMismatches = await count(`
+    select count(*)::int as n from authorization_lines li
+    left join (select line_id, sum(units) filter (where status = 'SCHEDULED') as scheduled, sum(consumed_units) filter (where status = 'CONSUMED') as used
+               from reservations group by line_id) r on r.line_id = li.id
+    left join (select line_id,
+                 coalesce(sum(units) filter (where type = 'RESERVE'), 0) - coalesce(sum(units) filter (where type in ('RELEASE', 'EXPIRE', 'CONSUME')), 0) as scheduled,
+                 coalesce(sum(units) filter (where type = 'CONSUME'), 0) as used
+               from ledger_entries where line_id is not null group by line_id) l on l.line_id = li.id
+    where coalesce(r.scheduled, 0) <> li.scheduled_units or coalesce(r.used, 0) <> li.used_units
+       or coalesce(l.scheduled, 0) <> li.scheduled_units or coalesce(l.used, 0) <> li.used_units`);
+  const bucketMismatches = await count(`
+    with held as (
+      select c.id as cap_id, unit_period_start(c.period, r.service_date, o.week_starts_on) as period_start,
+        sum(case when r.status = 'SCHEDULED' then r.units else 0 end) as scheduled,
+        sum(case when r.status = 'CONSUMED' then r.consumed_units else 0 end) as used
+      from authorization_caps c
+      join authorizations a on a.id = c.authorization_id
+      join organizations o on o.id = a.organization_id
+      join reservations r on r.authorization_id = c.authorization_id and (c.line_id is null or r.line_id = c.line_id)
+      where r.status in ('SCHEDULED', 'CONSUMED')
+      group by 1, 2)
+    select count(*)::int as n from cap_buckets b full join held h on h.cap_id = b.cap_id and h.period_start = b.period_start
+    where coalesce(h.scheduled, 0) <> coalesce(b.scheduled_units, 0) or coalesce(h.used, 0) <> coalesce(b.used_units, 0)`);
   return {
     invariantViolations: invariant.rows[0].n,
     ledgerMismatches: mismatches.rows[0].n,
@@ -116,6 +175,11 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     reservationMismatches: reservations.rows[0].n,
     runningMismatches: running.rows[0].n,
     reservationLedgerMismatches: shapes.rows[0].n,
+    lineInvariantViolations,
+    bucketInvariantViolations,
+    rollUpMismatches,
+    lineLedgerMismatches,
+    bucketMismatches,
   };
 }
 

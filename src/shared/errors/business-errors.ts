@@ -83,3 +83,50 @@ export class ContentionRetryExhaustedError extends ServiceUnavailableError {
     super('CONTENTION_RETRY_EXHAUSTED', `Gave up after ${attempts} attempts on conflicting transactions; retry later`);
   }
 }
+
+// SPEC §10: authorizations with lines, pools and caps per period.
+
+export class LineRequiredError extends ApiError {
+  constructor(serviceCodes: string[]) {
+    super(400, 'LINE_REQUIRED', `The authorization has several lines (${serviceCodes.join(', ')}): name serviceCode (and modifiers when they decide)`, { serviceCodes });
+  }
+}
+
+export class NoMatchingLineError extends ConflictError {
+  constructor(serviceCode: string, modifiers: string[] | undefined) {
+    super('NO_MATCHING_LINE', `The authorization has no line for ${[serviceCode, ...(modifiers ?? [])].join('-')}`, { serviceCode, modifiers: modifiers ?? null });
+  }
+}
+
+export interface BucketShortfall {
+  period: string;
+  periodStart: string;
+  periodEnd: string;
+  capUnits: number;
+  availableUnits: number;
+  requestedUnits: number;
+}
+
+export class PeriodCapExceededError extends ConflictError {
+  constructor(b: BucketShortfall) {
+    super('PERIOD_CAP_EXCEEDED', `Only ${b.availableUnits} of the ${b.period} cap of ${b.capUnits} units are left for ${b.periodStart}..${b.periodEnd}, ${b.requestedUnits} requested`, { ...b });
+  }
+}
+
+export interface CandidateRefusal {
+  authorizationId: string;
+  code: string;
+  availableUnits: number;
+}
+
+export class NoAuthorizationAvailableError extends ConflictError {
+  constructor(candidates: CandidateRefusal[]) {
+    super('NO_AUTHORIZATION_AVAILABLE', candidates.length ? `None of the ${candidates.length} eligible authorizations can take it` : 'No eligible authorization (ACTIVE, covering the date, with a matching line)', { candidates });
+  }
+}
+
+export class CapBelowHeldError extends ConflictError {
+  constructor(period: string, capUnits: number, heldUnits: number, periodStart: string) {
+    super('CAP_BELOW_HELD', `A ${period} cap of ${capUnits} is below the ${heldUnits} units held in the period from ${periodStart}`, { period, capUnits, heldUnits, periodStart });
+  }
+}
