@@ -43,7 +43,8 @@ export class UpdateOrganizationDto {
 
   @ApiPropertyOptional({
     enum: WEEK_STARTS,
-    description: 'First day of the weeks WEEK caps count in. Refused (409 HAS_SCHEDULED_UNITS) while scheduled units are held under a weekly cap',
+    description:
+      'First day of the weeks WEEK caps count in. A change regroups the weekly buckets from the CONSUMED reservations; refused with 409 HAS_SCHEDULED_UNITS while a weekly cap holds scheduled units, and with 409 CAP_BELOW_HELD when a regrouped week would exceed its cap',
   })
   @OptionalField()
   @IsIn(WEEK_STARTS)

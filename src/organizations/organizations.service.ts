@@ -1,13 +1,14 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { Database, Sql } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
 import { NotFoundError, ValidationFailedError } from '../shared/errors/api-error';
+import { CapBelowHeldError, HasScheduledUnitsError } from '../shared/errors/business-errors';
 import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
 import { newId } from '../shared/ids';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { OrganizationResponse, UpdateOrganizationDto } from './organization.dto';
-import { Organization } from './organization.entity';
+import { Organization, WeekStart } from './organization.entity';
 import { OrganizationChanges, organizationRepository, OrganizationRow } from './organization.repository';
 
 const present = (o: OrganizationRow | Organization): OrganizationResponse => ({
@@ -65,8 +66,24 @@ export class OrganizationsService {
         throw new ValidationFailedError([{ field: 'timeZone', message: 'timeZone must be an IANA time zone name such as America/New_York or UTC' }]);
       }
       if (Object.keys(changes).length === 0) return present(current);
+      if (changes.week_starts_on !== undefined) await this.regroupWeeks(tx, id, changes.week_starts_on);
       return present(await organizationRepository.update(tx, id, changes));
     });
     return value;
+  }
+
+  /**
+   * A new week start moves every weekly cap bucket of the organization (SPEC §10). Refused while
+   * any of them holds SCHEDULED units (409 HAS_SCHEDULED_UNITS), and when the CONSUMED units of a
+   * regrouped week exceed its cap (409 CAP_BELOW_HELD); otherwise the buckets are rebuilt from the
+   * CONSUMED reservations, in the PATCH's transaction. Unit operations read the organization row in
+   * theirs, so a concurrent reservation conflicts with this change (SERIALIZABLE) and is retried.
+   */
+  private async regroupWeeks(tx: Sql, organizationId: string, weekStartsOn: WeekStart): Promise<void> {
+    const scheduledUnits = await organizationRepository.weeklyScheduledUnits(tx, organizationId);
+    if (scheduledUnits > 0) throw new HasScheduledUnitsError(scheduledUnits);
+    const overrun = await organizationRepository.weeklyCapOverrun(tx, organizationId, weekStartsOn);
+    if (overrun) throw new CapBelowHeldError('WEEK', overrun.capUnits, overrun.heldUnits, overrun.periodStart);
+    await organizationRepository.rebuildWeeklyBuckets(tx, organizationId, weekStartsOn);
   }
 }
