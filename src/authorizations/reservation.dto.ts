@@ -80,6 +80,19 @@ export class ReserveForPatientDto {
   expiresAt?: string;
 }
 
+/** PATCH /reservations/:id (SPEC §10): what changes; what is absent stays. */
+export class MoveReservationDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000 })
+  @OptionalField()
+  @IsIntInRange(1, 1_000_000)
+  units?: number;
+
+  @ApiPropertyOptional({ example: '2026-11-27' })
+  @OptionalField()
+  @IsCalendarDate()
+  serviceDate?: string;
+}
+
 export class ConsumeReservationDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, description: 'Defaults to all reserved units; the rest is released' })
   @OptionalField()

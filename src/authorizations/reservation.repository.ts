@@ -123,6 +123,17 @@ export const reservationRepository = {
     };
   },
 
+  /** The batch write's part for moved reservations: new units and date, one revision more, only while still SCHEDULED (returns the ids it changed). */
+  movedPart(moved: { id: string; units: number; serviceDate: string }[], now: string): SqlFragment {
+    const ids = moved.map((m) => m.id);
+    return {
+      sql: `moved as (update reservations as r set units = v.units, service_date = v.service_date, revision = r.revision + 1, updated_at = ?
+          from unnest(?::uuid[], ?::int[], ?::date[]) as v (id, units, service_date)
+          where r.id = any(?::uuid[]) and r.id = v.id and r.status = 'SCHEDULED' returning r.id)`,
+      params: [now, ids, moved.map((m) => m.units), moved.map((m) => m.serviceDate), ids],
+    };
+  },
+
   /** Whether units were ever reserved on the authorization. */
   async anyFor(sql: Sql, authorizationId: string): Promise<boolean> {
     return (await sql.query('select 1 from reservations where authorization_id = ? limit 1', [authorizationId])).length > 0;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthUser } from '../shared/auth/auth-user';
@@ -9,7 +9,7 @@ import { Idempotency } from '../shared/http/idempotency-key.decorator';
 import { reply } from '../shared/http/reply';
 import { uuidParam } from '../shared/http/uuid-param';
 import { CountedAs } from '../shared/transactions/unit-operation';
-import { ConsumeReservationDto, ReservationResponse, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
+import { ConsumeReservationDto, MoveReservationDto, ReservationResponse, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
 import { UnitHistoryService } from './unit-history.service';
 import { UnitOperationsService } from './unit-operations.service';
 
@@ -43,6 +43,21 @@ export class ReservationsController {
   @ApiOkResponse({ type: ReservationResponse })
   get(@CurrentUser() caller: AuthUser, @Param('id', reservationId) id: string): Promise<ReservationResponse> {
     return this.history.reservation(caller, id);
+  }
+
+  @Patch(':id')
+  @CountedAs('reserve')
+  @Roles(...UNIT_OPERATORS)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOkResponse({ type: UnitOperationResponse, description: 'Moved: ledger RELEASE of the old hold and RESERVE of the new one; 409 with the refusal when it does not fit, nothing changed' })
+  async move(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', reservationId) id: string,
+    @Body() body: MoveReservationDto,
+    @Idempotency() idempotency: IdempotencyContext | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UnitOperationResponse> {
+    return reply(res, await this.units.move(caller, id, body, idempotency));
   }
 
   @Post(':id/consume')

@@ -110,14 +110,16 @@ export class UnitBatchExecutor {
       for (const id of authorizationsOf(command)) {
         const a = authorizations.get(id);
         if (!a || a.caps.length === 0) continue;
-        const date =
-          command.kind === 'reserve' ? (command.serviceDate ?? todayIn(a.timeZone, now))
-          : command.kind === 'reserveForPatient' ? command.serviceDate
-          : byId.get(command.reservationId)?.serviceDate;
-        if (!date) continue;
-        for (const cap of a.caps) {
-          const periodStart = periodOf(cap.period, date, a.weekStartsOn).start;
-          keys.set(bucketKey(cap.id, periodStart), { capId: cap.id, periodStart });
+        const dates =
+          command.kind === 'reserve' ? [command.serviceDate ?? todayIn(a.timeZone, now)]
+          : command.kind === 'reserveForPatient' ? [command.serviceDate]
+          : [byId.get(command.reservationId)?.serviceDate, command.kind === 'move' ? command.serviceDate : undefined];
+        for (const date of dates) {
+          if (!date) continue;
+          for (const cap of a.caps) {
+            const periodStart = periodOf(cap.period, date, a.weekStartsOn).start;
+            keys.set(bucketKey(cap.id, periodStart), { capId: cap.id, periodStart });
+          }
         }
       }
     }

@@ -1,7 +1,7 @@
 import { Role } from '../shared/auth/role';
 import { AuthorizationRow } from './authorization.repository';
 import { ReservationRow } from './reservation.repository';
-import { planBatch } from './unit-batch-plan';
+import { planBatch, planBatches } from './unit-batch-plan';
 import { UnitCommand } from './unit-command';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
@@ -75,5 +75,60 @@ describe('planBatch: several commands on one authorization, decided in arrival o
     expect(plan.outcomes).toEqual([{ ok: true, value: true }, { ok: true, value: false }]);
     expect(plan.ledger.map((l) => `${l.type}:${l.units}`)).toEqual(['EXPIRE:8']);
     expect(plan.finishedReservations).toEqual([{ id: 'r-1', status: 'EXPIRED', consumedUnits: 0, expiring: true }]);
+  });
+});
+
+describe('planBatches: SPEC §10 in memory (caps, moves, scheduling by patient, the organization\'s today)', () => {
+  const weekCap = { id: 'c-1', lineId: null, period: 'WEEK' as const, units: 10 };
+
+  it('a weekly cap of 10: 3 × 4 in one week → 2 succeed, the 3rd names the bucket; the next week is another bucket', () => {
+    const plan = planBatch('a-1', authorization({ caps: [weekCap] }), new Map(), new Map(), [
+      reserve(4, 'r-1', { serviceDate: '2026-03-02' }), reserve(4, 'r-2', { serviceDate: '2026-03-08' }),
+      reserve(4, 'r-3', { serviceDate: '2026-03-05' }), reserve(4, 'r-4', { serviceDate: '2026-03-09' }),
+    ] as UnitCommand[], now);
+    expect(plan.outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+    expect(plan.outcomes[2]).toMatchObject({ ok: false, error: { code: 'PERIOD_CAP_EXCEEDED', extra: { period: 'WEEK', periodStart: '2026-03-02', periodEnd: '2026-03-08', capUnits: 10, availableUnits: 2, requestedUnits: 4 } } });
+    expect([...plan.bucketDeltas.values()].map((b) => [b.bucket.periodStart, b.scheduled, b.created])).toEqual([['2026-03-02', 8, true], ['2026-03-09', 4, true]]);
+  });
+
+  it('a move then a consume of the same reservation in one batch: the consume is a serialization failure of its own (retried alone)', () => {
+    const held = reservation();
+    const commands = [
+      { authorizationId: 'a-1', kind: 'move', caller: practitioner, reservationId: 'r-1', units: 5 },
+      { authorizationId: 'a-1', kind: 'consume', caller: practitioner, reservationId: 'r-1' },
+    ] as UnitCommand[];
+    const plan = planBatch('a-1', authorization({ scheduledUnits: 8 }), new Map([[held.id, held]]), new Map(), commands, now);
+    expect(plan.outcomes[0]).toMatchObject({ ok: true, value: { value: { reservation: { units: 5 } } } });
+    expect(plan.outcomes[1]).toMatchObject({ ok: false, error: { code: '40001' } });
+    expect(plan.ledger.map((l) => `${l.type}:${l.units}`)).toEqual(['RELEASE:8', 'RESERVE:5']);
+    expect([...plan.movedReservations.values()]).toEqual([{ id: 'r-1', units: 5, serviceDate: '2026-03-01' }]);
+  });
+
+  it('scheduling by patient fills the candidate ending first, then the next; none fits → each eligible one\'s refusal', () => {
+    const sooner = authorization({ id: 'a-1', totalUnits: 8 });
+    const later = { ...authorization({ id: 'a-2', totalUnits: 8 }), lines: [{ id: 'l-2', serviceCode: '97153', modifiers: '', totalUnits: 8, usedUnits: 0, scheduledUnits: 0 }] };
+    const byPatient = (id: string) =>
+      ({ authorizationId: 'a-1', kind: 'reserveForPatient', caller: practitioner, candidateIds: ['a-1', 'a-2'], patientId: 'p', reservationId: id, serviceCode: '97153', units: 5, serviceDate: '2026-03-01', reference: null, expiresAt: null }) as UnitCommand;
+    const { plans, outcomes } = planBatches(new Map([['a-1', sooner], ['a-2', later]]), new Map(), new Map(), [byPatient('r-1'), byPatient('r-2'), byPatient('r-3')], now);
+    expect(outcomes.map((o) => (o.ok ? (o.value as { value: { authorization: { id: string } } }).value.authorization.id : 'refused'))).toEqual(['a-1', 'a-2', 'refused']);
+    expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'NO_AUTHORIZATION_AVAILABLE', extra: { candidates: [
+      { authorizationId: 'a-1', code: 'INSUFFICIENT_UNITS', availableUnits: 3 },
+      { authorizationId: 'a-2', code: 'INSUFFICIENT_UNITS', availableUnits: 3 },
+    ] } } });
+    expect(plans.map((p) => [p.authorizationId, p.delta.scheduled])).toEqual([['a-1', 5], ['a-2', 5]]);
+  });
+
+  it("the organization's today, on both sides of UTC: the default serviceDate and the effective status", () => {
+    const endingToday = (timeZone: string) => authorization({ timeZone, endDate: '2026-06-30' });
+    const noDate = reserve(1, 'r-1', { serviceDate: undefined });
+    // 19:30 in New York on June 30 (23:30 UTC): still June 30 there, the authorization is ACTIVE.
+    const newYork = planBatch('a-1', endingToday('America/New_York'), new Map(), new Map(), [noDate], new Date('2026-06-30T23:30:00Z'));
+    expect(newYork.outcomes[0]).toMatchObject({ ok: true, value: { value: { reservation: { serviceDate: '2026-06-30' }, authorization: { status: 'ACTIVE' } } } });
+    // 00:30 on July 1 in Auckland (12:30 UTC on June 30): July 1 there, outside the period.
+    const auckland = planBatch('a-1', endingToday('Pacific/Auckland'), new Map(), new Map(), [noDate], new Date('2026-06-30T12:30:00Z'));
+    expect(auckland.outcomes[0]).toMatchObject({ ok: false, error: { code: 'OUTSIDE_AUTHORIZATION_PERIOD', extra: { serviceDate: '2026-07-01' } } });
+    // The same instant in UTC is still June 30.
+    const utc = planBatch('a-1', endingToday('UTC'), new Map(), new Map(), [noDate], new Date('2026-06-30T12:30:00Z'));
+    expect(utc.outcomes[0]).toMatchObject({ ok: true, value: { value: { reservation: { serviceDate: '2026-06-30' } } } });
   });
 });

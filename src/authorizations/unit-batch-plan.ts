@@ -9,7 +9,7 @@ import { ReservationRow } from './reservation.repository';
 import { BatchPlan, BatchState } from './unit-batch-state';
 import { CommandResult, UnitCommand } from './unit-command';
 import { BucketRow } from './unit-limits';
-import { decideConsume, decideExpire, decideRelease, decideReserve, decideReserveForPatient } from './unit-decisions';
+import { decideConsume, decideExpire, decideMove, decideRelease, decideReserve, decideReserveForPatient } from './unit-decisions';
 
 /**
  * Decides the commands of a batch in arrival order, in memory: each command is checked against the
@@ -85,6 +85,8 @@ function decide(states: Map<string, BatchState>, command: UnitCommand): { result
   switch (command.kind) {
     case 'reserve':
       return { result: decideReserve(state, command), state };
+    case 'move':
+      return { result: decideMove(state, command), state };
     case 'release':
       return { result: decideRelease(state, command), state };
     case 'consume':

@@ -12,6 +12,14 @@ import { ReservationRow } from './reservation.repository';
 import { CommandResult } from './unit-command';
 import { BucketRow, bucketKey, CapRow, capsOfLine, LineRow, periodOf } from './unit-limits';
 
+/** A serialization failure of one command (SQLSTATE 40001): its caller retries it alone. */
+export class MovedInThisBatch extends Error {
+  readonly code = '40001';
+  constructor() {
+    super('the reservation was moved earlier in the same batch; retried on its own');
+  }
+}
+
 export type FinishedStatus = 'RELEASED' | 'CONSUMED' | 'EXPIRED';
 
 /** What a batch on one authorization decided: its rows to write, and each command's outcome. */
@@ -26,6 +34,8 @@ export interface BatchPlan {
   newReservations: ReservationRow[];
   /** `expiring`: it had an expiresAt, so its row in reservation_expiries goes with it. */
   finishedReservations: { id: string; status: FinishedStatus; consumedUnits: number; expiring: boolean }[];
+  /** Reservations moved (SPEC §10): their new units and date, by id; still SCHEDULED. */
+  movedReservations: Map<string, { id: string; units: number; serviceDate: string }>;
   ledger: LedgerLine[];
   answers: Answer[];
   outcomes: Settled<CommandResult>[];
@@ -66,7 +76,7 @@ export class BatchState {
     for (const [key, bucket] of buckets) buckets.set(key, { ...bucket });
     this.plan = {
       authorizationId, delta: { used: 0, scheduled: 0 }, lineDeltas: new Map(), bucketDeltas: new Map(),
-      newReservations: [], finishedReservations: [], ledger: [], answers: [], outcomes: [],
+      newReservations: [], finishedReservations: [], movedReservations: new Map(), ledger: [], answers: [], outcomes: [],
     };
   }
 
@@ -149,7 +159,18 @@ export class BatchState {
     this.plan.newReservations.push(reservation);
   }
 
+  /** The reservation with new units and date, still SCHEDULED (a move). */
+  reschedule(reservation: ReservationRow, units: number, serviceDate: string): ReservationRow {
+    const moved = { ...reservation, units, serviceDate, updatedAt: this.nowIso };
+    this.reservations.set(reservation.id, moved);
+    this.plan.movedReservations.set(reservation.id, { id: reservation.id, units, serviceDate });
+    return moved;
+  }
+
   finish(reservation: ReservationRow, status: FinishedStatus, consumedUnits: number): ReservationRow {
+    // One statement cannot both move a row and finish it (and the guard trigger forbids a row that
+    // leaves SCHEDULED to change its units): the later command is retried on its own, in a later batch.
+    if (this.plan.movedReservations.has(reservation.id)) throw new MovedInThisBatch();
     const finished = { ...reservation, status, consumedUnits, updatedAt: this.nowIso };
     this.reservations.set(reservation.id, finished);
     this.plan.finishedReservations.push({ id: reservation.id, status, consumedUnits, expiring: reservation.expiresAt !== null });

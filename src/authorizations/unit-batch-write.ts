@@ -12,19 +12,20 @@ import type { BatchPlan } from './unit-batch-state';
  * SERIALIZABLE a scan of a whole table would conflict with every concurrent writer). Undefined
  * when the batch changed nothing: it then writes nothing.
  */
-export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFragment[]; finished: number } | undefined {
-  const moved = plans.filter((p) => p.ledger.length > 0);
+export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFragment[]; counted: string[]; changed: number } | undefined {
+  const counting = plans.filter((p) => p.ledger.length > 0);
   const created = plans.flatMap((p) => p.newReservations);
   const expiring = created.filter((r) => r.expiresAt !== null);
   const finished = plans.flatMap((p) => p.finishedReservations);
+  const moved = plans.flatMap((p) => [...p.movedReservations.values()]);
   const unexpiring = finished.filter((f) => f.expiring);
   const ledger = plans.flatMap((p) => p.ledger);
   const answers = plans.flatMap((p) => p.answers);
   if (ledger.length === 0 && answers.length === 0) return undefined;
   const parts: SqlFragment[] = [];
-  const lines = moved.flatMap((p) => [...p.lineDeltas].map(([lineId, d]) => ({ lineId, ...d })));
-  const buckets = moved.flatMap((p) => [...p.bucketDeltas.values()]).filter((b) => b.used !== 0 || b.scheduled !== 0 || b.created);
-  if (moved.length) parts.push(authorizationRepository.countersPart(moved.map((p) => ({ authorizationId: p.authorizationId, ...p.delta })), now));
+  const lines = counting.flatMap((p) => [...p.lineDeltas].map(([lineId, d]) => ({ lineId, ...d })));
+  const buckets = counting.flatMap((p) => [...p.bucketDeltas.values()]).filter((b) => b.used !== 0 || b.scheduled !== 0 || b.created);
+  if (counting.length) parts.push(authorizationRepository.countersPart(counting.map((p) => ({ authorizationId: p.authorizationId, ...p.delta })), now));
   if (lines.length) parts.push(authorizationRepository.linesPart(lines, now));
   if (buckets.some((b) => !b.created)) parts.push(authorizationRepository.bucketsPart(buckets.filter((b) => !b.created)));
   if (buckets.some((b) => b.created)) parts.push(authorizationRepository.newBucketsPart(buckets.filter((b) => b.created)));
@@ -32,16 +33,18 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   if (expiring.length) parts.push(reservationRepository.expiringPart(expiring));
   if (unexpiring.length) parts.push(reservationRepository.unexpiringPart(unexpiring.map((f) => f.id)));
   if (finished.length) parts.push(reservationRepository.finishedPart(finished, now));
+  if (moved.length) parts.push(reservationRepository.movedPart(moved, now));
   if (ledger.length) parts.push(ledgerRepository.ledgerPart(ledger));
   if (answers.length) parts.push(idempotencyRepository.answersPart(answers));
-  return { parts, finished: finished.length };
+  const counted = [...(finished.length ? ['finished'] : []), ...(moved.length ? ['moved'] : [])];
+  return { parts, counted, changed: finished.length + moved.length };
 }
 
 /** Every write of the batch in one statement (one round trip), inside the batch's transaction. */
 export async function writeBatch(tx: Sql, plans: BatchPlan[], now: string): Promise<void> {
   const write = batchWriteParts(plans, now);
   if (!write) return;
-  const finished = await authorizationRepository.writeBatch(tx, write.parts, write.finished > 0);
+  const changed = await authorizationRepository.writeBatch(tx, write.parts, write.counted);
   // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
-  if (finished !== write.finished) throw new Error('reservation state changed under the batch');
+  if (changed !== write.changed) throw new Error('reservation state changed under the batch');
 }

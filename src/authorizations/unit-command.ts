@@ -37,12 +37,14 @@ export type ReserveForPatientCommand = Requested & {
   expiresAt: string | null;
 };
 export type ReleaseCommand = Requested & { kind: 'release'; reservationId: string };
+/** SPEC §10 moving a session: new units and/or date for a SCHEDULED reservation, checked as if its old hold were gone. */
+export type MoveCommand = Requested & { kind: 'move'; reservationId: string; units?: number; serviceDate?: string };
 export type ConsumeCommand = Requested & { kind: 'consume'; reservationId: string; units?: number };
 /** The service's own command (the expiry sweeper): no caller, no Idempotency-Key. */
 export type ExpireCommand = { authorizationId: string; kind: 'expire'; reservationId: string };
 
 /** One request for units (or one expiration), queued in its authorization's lane. */
-export type UnitCommand = ReserveCommand | ReserveForPatientCommand | ReleaseCommand | ConsumeCommand | ExpireCommand;
+export type UnitCommand = ReserveCommand | ReserveForPatientCommand | MoveCommand | ReleaseCommand | ConsumeCommand | ExpireCommand;
 
 /** A request's answer; for an expiration, whether it expired the reservation. */
 export type CommandResult = Outcome<UnitOperationResponse> | boolean;

@@ -7,7 +7,7 @@ import { BatchState } from './unit-batch-state';
 import { ApiError } from '../shared/errors/api-error';
 import { CandidateRefusal, NoAuthorizationAvailableError } from '../shared/errors/business-errors';
 import { canSee } from '../shared/auth/tenant-scope';
-import { ConsumeCommand, ExpireCommand, ReleaseCommand, ReserveCommand, ReserveForPatientCommand } from './unit-command';
+import { ConsumeCommand, ExpireCommand, MoveCommand, ReleaseCommand, ReserveCommand, ReserveForPatientCommand } from './unit-command';
 import { canonicalModifiers, checkLimits, LineRow, resolveLine } from './unit-limits';
 
 // One decision per operation (SPEC §4): the plain rules of authorization-rules.ts applied to the
@@ -76,6 +76,31 @@ export function decideRelease(batch: BatchState, command: ReleaseCommand): Answe
   batch.move(reservation, 0, -reservation.units);
   batch.record('RELEASE', reservation, reservation.units, caller.id);
   return { value: batch.respond(finished), replayed: false };
+}
+
+/**
+ * SPEC §10 moving a session: the new units and date on the same line, checked against every limit
+ * as if the old hold were already gone; then RELEASE of the old hold and RESERVE of the new one.
+ * Nothing changes when neither does (200, no ledger); a refusal changes nothing.
+ */
+export function decideMove(batch: BatchState, command: MoveCommand): Answered {
+  const { caller } = command;
+  const authorization = batch.visibleAuthorization(caller, 'Reservation');
+  const reservation = batch.visibleReservation(caller, command.reservationId);
+  checkStillScheduled(reservation, batch.now);
+  const units = command.units ?? reservation.units;
+  const serviceDate = command.serviceDate ?? reservation.serviceDate;
+  if (units === reservation.units && serviceDate === reservation.serviceDate) return { value: batch.respond(reservation), replayed: false };
+  checkReservable(authorization, serviceDate);
+  const line = batch.line(reservation.lineId);
+  const freed = { lineId: line.id, serviceDate: reservation.serviceDate, units: reservation.units };
+  checkLimits(authorization, line, authorization.caps, (cap) => batch.bucket(cap, serviceDate), serviceDate, authorization.weekStartsOn, units, freed);
+  batch.move(reservation, 0, -reservation.units);
+  batch.record('RELEASE', reservation, reservation.units, caller.id);
+  const moved = batch.reschedule(reservation, units, serviceDate);
+  batch.move(moved, 0, units);
+  batch.record('RESERVE', moved, units, caller.id);
+  return { value: batch.respond(moved), replayed: false };
 }
 
 /** Ledger order: CONSUME for what was used, then RELEASE for the rest, each with its own "after". */

@@ -7,7 +7,7 @@ import { newId } from '../shared/ids';
 import { AuthorizationLanes, BatchRunner } from '../shared/transactions/authorization-lanes';
 import { NoAuthorizationAvailableError } from '../shared/errors/business-errors';
 import { authorizationRepository } from './authorization.repository';
-import { CreateReservationDto, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
+import { CreateReservationDto, MoveReservationDto, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
 import { reservationRepository } from './reservation.repository';
 import { UnitBatchExecutor } from './unit-batch-executor';
 import { CommandResult, UnitCommand } from './unit-command';
@@ -70,6 +70,12 @@ export class UnitOperationsService {
       reference: dto.reference ?? null,
       expiresAt: dto.expiresAt ? new Date(dto.expiresAt).toISOString() : null,
     }) as Promise<Outcome<UnitOperationResponse>>;
+  }
+
+  /** SPEC §10 moving a session, in the reservation's lane like release and consume. */
+  async move(caller: AuthUser, reservationId: string, dto: MoveReservationDto, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {
+    const authorizationId = await this.authorizationOf(caller, reservationId);
+    return this.submit({ authorizationId, kind: 'move', caller, idempotency, reservationId, units: dto.units, serviceDate: dto.serviceDate }) as Promise<Outcome<UnitOperationResponse>>;
   }
 
   async release(caller: AuthUser, reservationId: string, idempotency?: IdempotencyContext): Promise<Outcome<UnitOperationResponse>> {

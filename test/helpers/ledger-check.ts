@@ -24,8 +24,9 @@ export interface IntegrityReport {
   /**
    * Reservations whose ledger entries are not the ones their state implies, in order: SCHEDULED
    * → RESERVE u; RELEASED → RESERVE u, RELEASE u; EXPIRED → RESERVE u, EXPIRE u; CONSUMED c →
-   * RESERVE u, CONSUME c (when c > 0), RELEASE u − c (when > 0). Also an entry on another
-   * authorization than its reservation's.
+   * RESERVE u, CONSUME c (when c > 0), RELEASE u − c (when > 0) — after one RESERVE and one
+   * RELEASE of the same units per move (`revision`), the last RESERVE naming the reservation's line
+   * and date. Also an entry on another authorization than its reservation's.
    */
   reservationLedgerMismatches: number;
   /** Lines breaking their own limit (0 unless a CHECK was dropped). */
@@ -126,10 +127,21 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
       select r.id, r.authorization_id, 3, 'RELEASE', r.units - r.consumed_units from reservations r where r.status = 'CONSUMED' and r.units > r.consumed_units),
     wanted as (
       select id, string_agg(authorization_id || ' ' || type || ' ' || units, ',' order by k) as shape from expected group by id),
+    numbered as (
+      select e.*, row_number() over (partition by e.reservation_id order by e.id) as n, coalesce(r.revision, 0) as revision
+      from ledger_entries e left join reservations r on r.id = e.reservation_id where e.reservation_id is not null),
     got as (
-      select reservation_id as id, string_agg(authorization_id || ' ' || type || ' ' || units, ',' order by ledger_entries.id) as shape
-      from ledger_entries where reservation_id is not null group by reservation_id)
-    select count(*)::int as n from wanted full join got on got.id = wanted.id
+      -- Each move (revision) left a RESERVE and a RELEASE before the hold the reservation has now (checked in moves below).
+      select reservation_id as id, string_agg(authorization_id || ' ' || type || ' ' || units, ',' order by numbered.id) as shape
+      from numbered where n > 2 * revision group by reservation_id),
+    moves as (
+      select count(*)::int as n from (
+        select e.*, lag(e.units) over (partition by e.reservation_id order by e.id) as previous from numbered e) m
+      join reservations r on r.id = m.reservation_id
+      where (m.n <= 2 * m.revision and m.n % 2 = 1 and m.type <> 'RESERVE')
+         or (m.n <= 2 * m.revision and m.n % 2 = 0 and (m.type <> 'RELEASE' or m.units <> m.previous))
+         or (m.n = 2 * m.revision + 1 and (m.type <> 'RESERVE' or m.line_id is distinct from r.line_id or m.service_date is distinct from r.service_date)))
+    select count(*)::int + (select n from moves) as n from wanted full join got on got.id = wanted.id
     where wanted.shape is distinct from got.shape`);
   const count = async (query: string) => (await sql.query(query)).rows[0].n as number;
   const lineInvariantViolations = await count(
