@@ -550,6 +550,29 @@ describe('11. more of SPEC §10', () => {
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
   });
 
+  it('consumed units count as held when a cap is lowered; replacing the authorization\'s caps leaves the lines\' caps alone', async () => {
+    const auth = await create({ lines: [{ serviceCode: '97153', totalUnits: 100, caps: [{ period: 'DAY', units: 8 }] }], caps: [{ period: 'WEEK', units: 10 }] });
+    const line = auth.lines[0];
+    const r = await reserve(auth.id, { units: 6, serviceDate: '2026-03-04' });
+    expectStatus(await t.request('POST', `/api/v1/reservations/${r.body.reservation.id}/consume`, { token: org.tokens.PRACTITIONER }), 200);
+    const refused = await t.request('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { caps: [{ period: 'WEEK', units: 5 }] } });
+    expectError(refused, 409, 'CAP_BELOW_HELD');
+    expect(refused.body).toMatchObject({ period: 'WEEK', capUnits: 5, heldUnits: 6, periodStart: '2026-03-02' });
+    const lineRefused = await t.request('PATCH', `/api/v1/authorizations/${auth.id}/lines/${line.id}`, { token: org.tokens.ADMIN, body: { caps: [{ period: 'DAY', units: 5 }] } });
+    expectError(lineRefused, 409, 'CAP_BELOW_HELD');
+    expect(lineRefused.body).toMatchObject({ period: 'DAY', capUnits: 5, heldUnits: 6, periodStart: '2026-03-04' });
+
+    const cleared = await t.request('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { caps: [] } });
+    expectStatus(cleared, 200);
+    expect(cleared.body.caps).toEqual([]);
+    expect(cleared.body.lines[0].caps).toEqual([{ period: 'DAY', units: 8 }]);
+    expectCapExceeded(await reserve(auth.id, { units: 3, serviceDate: '2026-03-04' }), {
+      period: 'DAY', periodStart: '2026-03-04', periodEnd: '2026-03-04', capUnits: 8, availableUnits: 2, requestedUnits: 3,
+    });
+    expectStatus(await reserve(auth.id, { units: 8, serviceDate: '2026-03-05' }), 201);
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+
   it('POST …/lines on a v1 authorization: serviceCode becomes null and a reservation must name its line; on a pooled one totalUnits stays the pool', async () => {
     const v1 = await create({ serviceCode: '97153', totalUnits: 50 });
     const added = await t.request('POST', `/api/v1/authorizations/${v1.id}/lines`, { token: org.tokens.ADMIN, body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 10 } });
@@ -691,5 +714,123 @@ describe('12. organization week start, idempotency and races', () => {
     }
     expect(await get(auth.id)).toMatchObject({ scheduledUnits: 5 * granted });
     expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+});
+
+describe('13. lines and totals changed while units move', () => {
+  it("a line's total lowered while 10 reservations of 5 race: 200 → exactly 6 granted (30); 409 TOTAL_BELOW_ALLOCATED → all 10", async () => {
+    const auth = await create({ lines: [{ serviceCode: '97153', totalUnits: 50 }, { serviceCode: '97155', totalUnits: 10 }] });
+    const line = lineOf(auth, '97153');
+    const [lowered, ...results] = await Promise.all([
+      t.request('PATCH', `/api/v1/authorizations/${auth.id}/lines/${line.id}`, { token: org.tokens.ADMIN, body: { totalUnits: 30 } }),
+      ...Array.from({ length: 10 }, () => reserve(auth.id, { units: 5, serviceCode: '97153', serviceDate: '2026-03-04' })),
+    ]);
+    const granted = results.filter((r) => r.status === 201).length;
+    if (lowered.status === 200) {
+      expect(granted).toBe(6);
+      expect(await get(auth.id)).toMatchObject({ totalUnits: 40, scheduledUnits: 30 });
+    } else {
+      expectError(lowered, 409, 'TOTAL_BELOW_ALLOCATED');
+      expect(granted).toBe(10);
+    }
+    for (const r of results.filter((x) => x.status !== 201)) {
+      expectError(r, 409, 'INSUFFICIENT_UNITS');
+      expect(r.body).toMatchObject({ availableUnits: 0, requestedUnits: 5 });
+    }
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+
+  it('a pool lowered while reservations on two lines race: never more held than the pool that won', async () => {
+    const auth = await create({ lines: [{ serviceCode: '97153', totalUnits: 50 }, { serviceCode: '97155', totalUnits: 50 }], poolUnits: 100 });
+    const [lowered, ...results] = await Promise.all([
+      t.request('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { totalUnits: 40 } }),
+      ...Array.from({ length: 12 }, (_, i) => reserve(auth.id, { units: 5, serviceCode: i % 2 ? '97153' : '97155', serviceDate: '2026-03-04' })),
+    ]);
+    const granted = results.filter((r) => r.status === 201).length;
+    if (lowered.status === 200) {
+      expect(granted).toBe(8);
+      expect(await get(auth.id)).toMatchObject({ totalUnits: 40, poolUnits: 40, scheduledUnits: 40, availableUnits: 0 });
+    } else {
+      expectError(lowered, 409, 'TOTAL_BELOW_ALLOCATED');
+      expect(granted).toBe(12);
+    }
+    for (const r of results.filter((x) => x.status !== 201)) expectError(r, 409, 'INSUFFICIENT_UNITS');
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+
+  it('the same line added twice at once: exactly one 201, the other 400, never a 500', async () => {
+    const auth = await create({ lines: [{ serviceCode: '97153', totalUnits: 40 }] });
+    const results = await Promise.all(Array.from({ length: 4 }, () =>
+      t.request('POST', `/api/v1/authorizations/${auth.id}/lines`, { token: org.tokens.ADMIN, body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 10 } })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400]);
+    for (const r of results.filter((x) => x.status === 400)) expectError(r, 400, 'VALIDATION_FAILED');
+    expect(await get(auth.id)).toMatchObject({ totalUnits: 50 });
+    expect((await ledger(auth.id)).filter((e) => e.type === 'ADJUST')).toHaveLength(1);
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+
+  it('different lines added at once, with reservations racing: all added, totals and ledger reconcile', async () => {
+    const auth = await create({ lines: [{ serviceCode: '97153', totalUnits: 40 }] });
+    const codes = ['97151', '97152', '97154', '97155', '97156'];
+    const results = await Promise.all([
+      ...codes.map((serviceCode) => t.request('POST', `/api/v1/authorizations/${auth.id}/lines`, { token: org.tokens.ADMIN, body: { serviceCode, totalUnits: 10 } })),
+      ...Array.from({ length: 6 }, () => reserve(auth.id, { units: 5, serviceCode: '97153', serviceDate: '2026-03-04' })),
+    ]);
+    expect(results.slice(0, 5).map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(results.slice(5).map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    const after = await get(auth.id);
+    expect(after).toMatchObject({ serviceCode: null, totalUnits: 90, scheduledUnits: 30, availableUnits: 60 });
+    expect(after.lines).toHaveLength(6);
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
+  });
+});
+
+describe('14. odds and ends', () => {
+  it("on a one-line authorization another code is 409 NO_MATCHING_LINE; its own code is accepted", async () => {
+    const auth = await create({ serviceCode: '97153', totalUnits: 20 });
+    expectError(await reserve(auth.id, { units: 1, serviceCode: '97155', serviceDate: '2026-03-04' }), 409, 'NO_MATCHING_LINE');
+    expectError(await reserve(auth.id, { units: 1, serviceCode: '97153', modifiers: ['HO'], serviceDate: '2026-03-04' }), 409, 'NO_MATCHING_LINE');
+    expectStatus(await reserve(auth.id, { units: 1, serviceCode: '97153', serviceDate: '2026-03-04' }), 201);
+  });
+
+  it("without serviceDate the reservation counts in today's buckets (the organization's today)", async () => {
+    const today = new Date().toISOString().slice(0, 10); // the organization's time zone is UTC (the default)
+    const start = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+    const end = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+    const auth = await create({ serviceCode: '97153', totalUnits: 20, caps: [{ period: 'DAY', units: 3 }], startDate: start, endDate: end });
+    const first = await reserve(auth.id, { units: 3 });
+    expectStatus(first, 201);
+    expect(first.body.reservation.serviceDate).toBe(today);
+    expectCapExceeded(await reserve(auth.id, { units: 1, serviceDate: today }), {
+      period: 'DAY', periodStart: today, periodEnd: today, capUnits: 3, availableUnits: 0, requestedUnits: 1,
+    });
+  });
+
+  it("the default serviceDate is the organization's local date (timeZone), and its buckets are that date's", async () => {
+    const root = await rootToken(t.request);
+    for (const timeZone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      const other = await createOrg(t.request, root);
+      expectStatus(await t.request('PATCH', `/api/v1/organizations/${other.id}`, { token: other.tokens.ADMIN, body: { timeZone } }), 200);
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+      const start = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+      const end = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+      const auth = await create({ serviceCode: '97153', totalUnits: 20, caps: [{ period: 'DAY', units: 2 }], startDate: start, endDate: end }, other.tokens.ADMIN);
+      const res = await reserve(auth.id, { units: 2 }, other.tokens.PRACTITIONER);
+      expectStatus(res, 201);
+      expect({ timeZone, serviceDate: res.body.reservation.serviceDate }).toEqual({ timeZone, serviceDate: local });
+      expectCapExceeded(await reserve(auth.id, { units: 1, serviceDate: local }, other.tokens.PRACTITIONER), {
+        period: 'DAY', periodStart: local, periodEnd: local, capUnits: 2, availableUnits: 0, requestedUnits: 1,
+      });
+    }
+  });
+
+  it('GET /authorizations?serviceCode= finds an authorization by any of its lines', async () => {
+    const patientId = `patient-${randomBytes(3).toString('hex')}`;
+    const auth = await create({ patientId, lines: [{ serviceCode: '97153', totalUnits: 10 }, { serviceCode: '97155', totalUnits: 10 }] });
+    for (const [code, found] of [['97153', [auth.id]], ['97155', [auth.id]], ['97156', []]] as const) {
+      const res = await t.request('GET', `/api/v1/authorizations?patientId=${patientId}&serviceCode=${code}`, { token: org.tokens.VIEWER });
+      expectStatus(res, 200);
+      expect(res.body.items.map((a: any) => a.id)).toEqual(found);
+    }
   });
 });
