@@ -66,9 +66,16 @@ export class AuthorizationsController {
   @Post(':id/lines')
   @Roles(...MANAGERS)
   @CountedAs('adjust')
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiCreatedResponse({ type: AuthorizationResponse })
-  addLine(@CurrentUser() caller: AuthUser, @Param('id', authorizationId) id: string, @Body() body: CreateLineDto): Promise<AuthorizationResponse> {
-    return this.authorizations.addLine(caller, id, body);
+  async addLine(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', authorizationId) id: string,
+    @Body() body: CreateLineDto,
+    @Idempotency() idempotency: IdempotencyContext | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AuthorizationResponse> {
+    return reply(res, await this.authorizations.addLine(caller, id, body, idempotency));
   }
 
   @Patch(':id/lines/:lineId')

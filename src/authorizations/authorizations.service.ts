@@ -87,7 +87,7 @@ export class AuthorizationsService {
 
   /** PATCH: field changes, for totalUnits an ADJUST, and the authorization's own caps — in its lane, one transaction. */
   async update(caller: AuthUser, id: string, dto: UpdateAuthorizationDto): Promise<AuthorizationResponse> {
-    return this.inLane(caller, id, async (tx, current) => {
+    const { value } = await this.inLane(caller, id, undefined, async (tx, current) => {
       const { columns, adjustBy, lineId } = planUpdate(current, dto);
       if (Object.keys(columns).length > 0) {
         const updated = await authorizationRepository.update(tx, id, columns);
@@ -96,11 +96,12 @@ export class AuthorizationsService {
       }
       if (dto.caps !== undefined) await this.replaceCaps(tx, current, null, dto.caps);
     });
+    return value;
   }
 
   /** POST …/lines: a new line (and its caps); the authorization's totals grow with it (without a pool, its totalUnits). */
-  async addLine(caller: AuthUser, id: string, dto: CreateLineDto): Promise<AuthorizationResponse> {
-    return this.inLane(caller, id, async (tx, current) => {
+  async addLine(caller: AuthUser, id: string, dto: CreateLineDto, idempotency?: IdempotencyContext): Promise<Outcome<AuthorizationResponse>> {
+    return this.inLane(caller, id, idempotency, async (tx, current) => {
       const line = lineRow(dto);
       if (current.lines.length >= MAX_LINES) throw new ValidationFailedError([{ field: 'lines', message: `an authorization has at most ${MAX_LINES} lines` }]);
       if (current.lines.some((l) => lineIdentity(l) === lineIdentity(line))) {
@@ -124,7 +125,7 @@ export class AuthorizationsService {
 
   /** PATCH …/lines/:lineId: the line's total (an ADJUST with its lineId) and/or its caps (replaced). */
   async updateLine(caller: AuthUser, id: string, lineId: string, dto: UpdateLineDto): Promise<AuthorizationResponse> {
-    return this.inLane(caller, id, async (tx, current) => {
+    const { value } = await this.inLane(caller, id, undefined, async (tx, current) => {
       const line = current.lines.find((l) => l.id === lineId);
       if (!line) throw new NotFoundError('Line');
       if (dto.totalUnits !== undefined && dto.totalUnits !== line.totalUnits) {
@@ -141,6 +142,7 @@ export class AuthorizationsService {
       }
       if (dto.caps !== undefined) await this.replaceCaps(tx, current, line.id, dto.caps);
     });
+    return value;
   }
 
   /**
@@ -167,17 +169,21 @@ export class AuthorizationsService {
     await authorizationRepository.insertBuckets(tx, held);
   }
 
-  /** A change of the authorization in its lane, one transaction; answers the authorization as it is after it. */
-  private async inLane(caller: AuthUser, id: string, change: (tx: Sql, current: AuthorizationRow) => Promise<void>): Promise<AuthorizationResponse> {
-    const { value } = await this.lanes.run(id, () =>
+  /** A change of the authorization in its lane, one transaction (replayed under an Idempotency-Key); answers the authorization as it is after it. */
+  private inLane(
+    caller: AuthUser,
+    id: string,
+    idempotency: IdempotencyContext | undefined,
+    change: (tx: Sql, current: AuthorizationRow) => Promise<void>,
+  ): Promise<Outcome<AuthorizationResponse>> {
+    return this.lanes.run(id, () =>
       this.uow.run(async (tx) => {
         const current = await authorizationRepository.findVisible(tx, caller, id);
         if (!current) throw new NotFoundError('Authorization');
         await change(tx, current);
         return presentAuthorization((await authorizationRepository.findVisible(tx, caller, id))!);
-      }, undefined, [id]),
+      }, idempotency, [id]),
     );
-    return value;
   }
 
   /** The ledger ADJUST of a change of totals: `lineId` the line's, null for the pool. */
