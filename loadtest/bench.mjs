@@ -15,7 +15,7 @@ import { runClosedLoop } from './lib/closed-loop.mjs';
 import { unitMetricsDelta } from './lib/metrics.mjs';
 import * as pgbench from './lib/pgbench.mjs';
 import { startMachineCpu } from './lib/machine-cpu.mjs';
-import { BENCH_CASES, SPREAD_AUTHORIZATIONS, BENCH_TOTAL_UNITS } from './lib/bench-cases.mjs';
+import { BENCH_CASES, SPREAD_AUTHORIZATIONS, BENCH_TOTAL_UNITS, PATIENTS } from './lib/bench-cases.mjs';
 import { createReportDir, writeReport } from './lib/report-files.mjs';
 import { buildBenchBlocks, benchTable } from './lib/bench-report.mjs';
 
@@ -23,7 +23,7 @@ const opts = parseCli(
   {
     duration: { type: 'number', default: 15, help: 'measured seconds per case, for the service and for pgbench each' },
     warmup: { type: 'number', default: 2, help: 'warm-up seconds before each measurement (service and pgbench)' },
-    cases: { type: 'string', default: 'hot16,hot64,spread16', help: 'comma-separated: hot16, hot64, spread16' },
+    cases: { type: 'string', default: 'hot16,hot64,spread16,capped16,patient16', help: 'comma-separated: hot16, hot64, spread16, capped16, patient16' },
     target: { type: 'string', help: 'running service (needs ADMIN_EMAIL/ADMIN_PASSWORD; pgbench needs DATABASE_URL of its database)' },
     pgbench: { type: 'string', help: 'pgbench binary (default: embedded package, /usr/lib/postgresql/15/bin/pgbench, PATH)' },
     'max-tries': { type: 'number', default: 100, help: 'pgbench --max-tries' },
@@ -48,13 +48,25 @@ async function scrape(api) {
   return api.metricsText().catch(() => '');
 }
 
-/** Service side of one case: closed loop of reserve(1 unit). */
+/** The authorizations of a case: the shared 1,000, the patients' pairs, or one hot one (with the case's caps). */
+async function caseAuthorizations(api, adminToken, org, c, spreadAuths, tag) {
+  if (c.byPatient) {
+    log(`[${c.name}] creating ${PATIENTS} patients × 2 authorizations…`);
+    const specs = Array.from({ length: PATIENTS * 2 }, (_, i) => ({ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'patient', patientId: `PAT-${tag}-P${Math.floor(i / 2)}` }));
+    return createAuthorizations(api, adminToken, specs, `${tag}-${c.name}`);
+  }
+  if (c.spread) return spreadAuths;
+  return createAuthorizations(api, adminToken, [{ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'hot', caps: c.caps }], `${tag}-${c.name}`);
+}
+
+/** Service side of one case: closed loop of reserve(1 unit), by id or (byPatient) by patient. */
 async function benchService(api, adminToken, org, c, spreadAuths, tag) {
   const tokens = new TokenPool(api);
   log(`[${c.name}] creating ${c.clients} practitioners…`);
   await createPractitioners(api, adminToken, tokens, org.id, c.clients, c.name, tag);
   tokens.startAutoRefresh();
-  const auths = c.spread ? spreadAuths : await createAuthorizations(api, adminToken, [{ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'hot' }], `${tag}-${c.name}`);
+  const auths = await caseAuthorizations(api, adminToken, org, c, spreadAuths, tag);
+  const patients = [...new Set(auths.map((a) => a.patientId))];
   const created = new Map(auths.map((a) => [a.id, 0])); // all 201s incl. warm-up, for the integrity check
   let unknownOutcomes = 0;
   let before = '';
@@ -65,8 +77,15 @@ async function benchService(api, adminToken, org, c, spreadAuths, tag) {
     durationSec: opts.duration,
     onWindowStart: async () => (before = await scrape(api)),
     op: async (i) => {
+      const token = tokens.tokenFor(`${c.name}-${i}`);
+      if (c.byPatient) {
+        const res = await api.reserveForPatient(token, patients[Math.floor(Math.random() * patients.length)], '97153', 1);
+        if (res.status === 201) created.set(res.body.authorization.id, created.get(res.body.authorization.id) + 1);
+        if (!res.status) unknownOutcomes++;
+        return res;
+      }
       const auth = auths.length === 1 ? auths[0] : auths[Math.floor(Math.random() * auths.length)];
-      const res = await api.reserve(tokens.tokenFor(`${c.name}-${i}`), auth.id, 1);
+      const res = await api.reserve(token, auth.id, 1);
       if (res.status === 201) created.set(auth.id, created.get(auth.id) + 1);
       if (!res.status) unknownOutcomes++;
       return res;
@@ -104,7 +123,7 @@ async function benchPgbench(bin, databaseUrl, c) {
 
 runMain(async () => {
   const cases = opts.cases.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of cases) if (!BENCH_CASES[name]) throw new Error(`unknown case ${name} (hot16, hot64, spread16)`);
+  for (const name of cases) if (!BENCH_CASES[name]) throw new Error(`unknown case ${name} (${Object.keys(BENCH_CASES).join(', ')})`);
   const dir = await createReportDir('bench');
   const perCase = opts.duration * 2 + opts.warmup * 2 + 30;
   const stack = await prepareStack({ target: opts.target, runSeconds: perCase * cases.length, logDir: dir });
@@ -121,7 +140,7 @@ runMain(async () => {
   const orgRow = await api.createOrganization(adminToken, `Bench (loadtest ${tag})`);
   const org = { id: orgRow.id, short: 'Bench' };
   let spreadAuths = [];
-  if (cases.some((n) => BENCH_CASES[n].spread)) {
+  if (cases.some((n) => BENCH_CASES[n].spread && !BENCH_CASES[n].byPatient)) {
     log(`creating ${SPREAD_AUTHORIZATIONS} authorizations of ${BENCH_TOTAL_UNITS} units…`);
     const specs = Array.from({ length: SPREAD_AUTHORIZATIONS }, () => ({ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'spread' }));
     spreadAuths = await createAuthorizations(api, adminToken, specs, tag);

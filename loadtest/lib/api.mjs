@@ -46,6 +46,8 @@ export function createApi(http) {
     },
     // Unit operations return the raw response: the caller classifies the outcome.
     reserve: (token, authorizationId, units) => r('POST', `/api/v1/authorizations/${authorizationId}/reservations`, { token, body: { units } }),
+    /** SPEC §10 scheduling by patient: the service picks the authorization. */
+    reserveForPatient: (token, patientId, serviceCode, units) => r('POST', '/api/v1/reservations', { token, body: { patientId, serviceCode, units } }),
     release: (token, reservationId) => r('POST', `/api/v1/reservations/${reservationId}/release`, { token }),
     consume: (token, reservationId, units) => r('POST', `/api/v1/reservations/${reservationId}/consume`, { token, body: units === undefined ? {} : { units } }),
     metricsText: async () => {

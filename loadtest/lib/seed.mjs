@@ -44,7 +44,10 @@ export async function createOrgWithPractitioners(api, adminToken, tokens, { name
   return { id: org.id, name, short };
 }
 
-/** Creates authorizations from specs [{org, totalUnits, pool}] (8 requests in flight). */
+/**
+ * Creates authorizations from specs [{org, totalUnits, pool, caps?, patientId?}] (8 requests in
+ * flight); `caps` (SPEC §10) cap the authorization per DAY/WEEK/MONTH.
+ */
 export async function createAuthorizations(api, adminToken, specs, tag) {
   const taken = new Set();
   return mapLimit(specs, 8, async (spec, i) => {
@@ -54,14 +57,15 @@ export async function createAuthorizations(api, adminToken, specs, tag) {
     taken.add(authNumber);
     const created = await api.createAuthorization(adminToken, {
       organizationId: spec.org.id,
-      patientId: `PAT-${tag}-${String(i + 1).padStart(4, '0')}`,
+      patientId: spec.patientId ?? `PAT-${tag}-${String(i + 1).padStart(4, '0')}`,
       payer: PAYERS[i % PAYERS.length],
       authNumber,
       serviceCode: '97153',
       totalUnits: spec.totalUnits,
+      ...(spec.caps ? { caps: spec.caps } : {}),
       ...authorizationPeriod(),
     });
-    return { id: created.id, orgId: spec.org.id, orgShort: spec.org.short, authNumber, totalUnits: spec.totalUnits, pool: spec.pool };
+    return { id: created.id, orgId: spec.org.id, orgShort: spec.org.short, authNumber, totalUnits: spec.totalUnits, pool: spec.pool, patientId: created.patientId };
   });
 }
 
