@@ -21,6 +21,7 @@ import { JsonBodyGuard } from './shared/http/json-body.guard';
 import { NoBodyGuard } from './shared/http/no-body.guard';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
+import { UtilizationModule } from './utilization/utilization.module';
 
 @Module({})
 export class AppModule {
@@ -39,6 +40,7 @@ export class AppModule {
         UsersModule,
         OrganizationsModule,
         AuthorizationsModule,
+        UtilizationModule,
         HealthModule,
       ],
       providers: [
