@@ -29,9 +29,11 @@ const UNREADABLE_CHECK = [
  * gets listed (and explained) rather than silently missing from the entities.
  */
 // … and of migration 20261203000100 (SPEC §10): a cap changes only its units (carried to its
-// buckets), a bucket matches its cap, an authorization's counters are the sums over its lines.
+// buckets), a bucket matches its cap, an authorization's counters are the sums over its lines, a
+// new line holds nothing.
 const TRIGGERS = [
   'authorization_caps.authorization_caps_guard',
+  'authorization_lines.authorization_lines_born_empty',
   'authorization_lines.authorization_lines_sum',
   'cap_buckets.cap_buckets_match_cap',
   'ledger_entries.ledger_entries_append_only',

@@ -12,11 +12,13 @@ import { BucketRow, CapRow, LineRow, WeekStart } from './unit-limits';
 
 // With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
 // order), and its organization's settings that decide "today" and the weeks of its caps.
-export const AUTHORIZATION_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
+const CORE_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
   a.auth_number as "authNumber", a.service_code as "serviceCode", a.total_units as "totalUnits",
   a.pool_units as "poolUnits", a.lines_total_units as "linesTotalUnits",
   a.used_units as "usedUnits", a.scheduled_units as "scheduledUnits", a.start_date as "startDate",
-  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt",
+  a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
+
+export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
   (select o.time_zone from organizations o where o.id = a.organization_id) as "timeZone",
   (select o.week_starts_on from organizations o where o.id = a.organization_id) as "weekStartsOn",
   (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
@@ -82,15 +84,21 @@ export interface AuthorizationFilters {
 }
 
 export const authorizationRepository = {
-  /** The authorization, then its lines, then its caps (each statement satisfies the checks of the rows before it). */
-  async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[]): Promise<void> {
-    await sql.query(
-      `insert into authorizations (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, lines_total_units, start_date, end_date, status, notes)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /**
+   * The authorization, then its lines, then its caps (each statement satisfies the checks of the
+   * rows before it); answered from what was written, without reading it back: a read of the newest
+   * index pages would conflict, under SERIALIZABLE, with every authorization created at the same time.
+   */
+  async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[], organization: { timeZone: string; weekStartsOn: WeekStart }): Promise<AuthorizationRow> {
+    const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>>(
+      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, lines_total_units, start_date, end_date, status, notes)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
       [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.linesTotalUnits, a.startDate, a.endDate, a.status, a.notes],
     );
     await this.insertLines(sql, a.id, a.organizationId, lines);
     await this.insertCaps(sql, a.id, caps);
+    const { timeZone, weekStartsOn } = organization;
+    return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0 })), caps };
   },
 
   async insertLines(sql: Sql, authorizationId: string, organizationId: string, lines: NewLine[]): Promise<void> {

@@ -49,14 +49,14 @@ export class AuthorizationsService {
     }
     try {
       return await this.uow.run(async (tx) => {
-        if (!(await organizationRepository.exists(tx, organizationId))) throw new NotFoundError('Organization');
-        const id = newId();
+        const organization = await organizationRepository.find(tx, organizationId);
+        if (!organization) throw new NotFoundError('Organization');
         const { lines, caps, ...totals } = shape;
-        await authorizationRepository.insert(tx, {
-          id, organizationId, patientId: dto.patientId, payer: dto.payer ?? null, authNumber: dto.authNumber, ...totals,
+        const row = await authorizationRepository.insert(tx, {
+          id: newId(), organizationId, patientId: dto.patientId, payer: dto.payer ?? null, authNumber: dto.authNumber, ...totals,
           startDate: dto.startDate, endDate: dto.endDate, status: dto.status ?? 'ACTIVE', notes: dto.notes ?? null,
-        }, lines, caps);
-        return presentAuthorization((await authorizationRepository.findVisible(tx, caller, id))!);
+        }, lines, caps, organization);
+        return presentAuthorization(row);
       }, idempotency);
     } catch (error) {
       if (sqlState(error) === UNIQUE_VIOLATION && constraintName(error) === 'authorizations_auth_number_key') throw new AuthNumberTakenError();

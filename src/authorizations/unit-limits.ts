@@ -5,7 +5,8 @@ import type { CapPeriod } from './authorization-cap.entity';
 // date falls in, and whether units fit the line, the pool and every cap. No I/O: the batch
 // decisions and the scheduling by patient both use them.
 
-export type WeekStart = 'MONDAY' | 'SUNDAY';
+export type { WeekStart } from '../organizations/organization.entity';
+import type { WeekStart } from '../organizations/organization.entity';
 
 export interface LineRow {
   id: string;

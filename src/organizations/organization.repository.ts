@@ -54,6 +54,11 @@ export const organizationRepository = {
     return row;
   },
 
+  async find(sql: Sql, id: string): Promise<OrganizationRow | undefined> {
+    const [row] = await sql.query<OrganizationRow>(`select ${ORGANIZATION_COLUMNS} from organizations where id = ?`, [id]);
+    return row;
+  },
+
   async exists(sql: Sql, id: string): Promise<boolean> {
     return (await sql.query('select 1 from organizations where id = ?', [id])).length > 0;
   },

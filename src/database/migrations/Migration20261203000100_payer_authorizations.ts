@@ -106,8 +106,11 @@ export class Migration20261203000100_payer_authorizations extends Migration {
         service_date = (select r.service_date from reservations r where r.id = e.reservation_id);
       alter table ledger_entries enable trigger ledger_entries_append_only;
 
-      -- An authorization's counters are the sums over its lines (checked when a line changes; a
-      -- transaction that edits both by hand may defer it to its commit).
+      -- An authorization's counters are the sums over its lines: checked when a line changes (a
+      -- transaction that edits both by hand may defer it to its commit). A new line holds nothing
+      -- (checked without reading any table, so that creating authorizations concurrently does not
+      -- conflict under SERIALIZABLE); a wrong lines_total_units can break no limit (each line has its
+      -- own CHECK) and shows in the integrity checker's rollUpMismatches.
       create function authorization_lines_sum() returns trigger language plpgsql as $$
       begin
         if exists (
@@ -122,8 +125,17 @@ export class Migration20261203000100_payer_authorizations extends Migration {
         end if;
         return null;
       end $$;
-      create constraint trigger authorization_lines_sum after insert or update on authorization_lines
+      create constraint trigger authorization_lines_sum after update on authorization_lines
         deferrable initially immediate for each row execute function authorization_lines_sum();
+      create function authorization_lines_born_empty() returns trigger language plpgsql as $$
+      begin
+        if new.used_units <> 0 or new.scheduled_units <> 0 then
+          raise exception 'a new line holds no units' using errcode = 'check_violation', constraint = 'authorization_lines_born_empty';
+        end if;
+        return new;
+      end $$;
+      create trigger authorization_lines_born_empty before insert on authorization_lines
+        for each row execute function authorization_lines_born_empty();
 
       -- A bucket counts against its own cap's units, period and authorization, nothing else.
       create function cap_buckets_match_cap() returns trigger language plpgsql as $$
@@ -187,6 +199,7 @@ export class Migration20261203000100_payer_authorizations extends Migration {
       drop table authorization_lines;
       drop function unit_period_start;
       drop function authorization_lines_sum;
+      drop function authorization_lines_born_empty;
       drop function cap_buckets_match_cap;
       drop function authorization_caps_guard;
       alter table ledger_entries drop column line_id, drop column service_date;
