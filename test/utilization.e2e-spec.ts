@@ -321,10 +321,16 @@ describe('10,000 authorizations (seeded in SQL): pages of 100 with and without f
        from generate_series(1, ${N}) g`,
       [seeded.id, TODAY],
     );
+    // A new line holds nothing (authorization_lines_born_empty): inserted empty, then given the authorization's units.
     await t.sql.query(
-      `insert into authorization_lines (id, authorization_id, organization_id, service_code, modifiers, total_units, used_units, scheduled_units)
-       select md5(a.id::text || ':line')::uuid, a.id, a.organization_id, a.service_code, '', a.total_units, a.used_units, a.scheduled_units
+      `insert into authorization_lines (id, authorization_id, organization_id, service_code, modifiers, total_units)
+       select md5(a.id::text || ':line')::uuid, a.id, a.organization_id, a.service_code, '', a.total_units
        from authorizations a where a.organization_id = $1`,
+      [seeded.id],
+    );
+    await t.sql.query(
+      `update authorization_lines l set used_units = a.used_units, scheduled_units = a.scheduled_units
+       from authorizations a where a.organization_id = $1 and l.authorization_id = a.id`,
       [seeded.id],
     );
     await t.sql.query(

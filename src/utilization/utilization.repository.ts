@@ -20,7 +20,7 @@ import type { UtilizationFlag, UtilizationResponse } from './utilization.dto';
  * - percentElapsed: days start..today ÷ days start..end (both counted), within 0–100, one decimal;
  * - burnRatePerWeek: consumed ÷ 4 (exact with two decimals);
  * - projectedExhaustionDate: today + ceil((total − used) ÷ burn rate × 7) days = today +
- *   ceil((total − used) × 28 ÷ consumed), in integers; null when nothing was consumed;
+ *   ceil((total − used) × 28 ÷ consumed), in integers, at most 9999-12-31; null when nothing was consumed;
  * - AT_RISK: projected before endDate; UNDER_UTILIZED: percentUsed (as shown) more than 20 points
  *   below percentElapsed (as shown).
  */
@@ -33,7 +33,8 @@ function figures(e: { total: string; used: string; scheduled: string; available:
         round(${e.used} * 100.0 / ${e.total}, 1) as percent_used,
         round(least(100, greatest(0, ((${e.today}) - ${e.start} + 1) * 100.0 / (${e.end} - ${e.start} + 1))), 1) as percent_elapsed,
         round(${e.consumed} / 4.0, 2) as burn_rate_per_week,
-        case when ${e.consumed} > 0 then (${e.today}) + ((${e.total} - ${e.used}) * 28 + ${e.consumed} - 1) / ${e.consumed} end as projected_exhaustion_date
+        -- capped to the last date the API writes (YYYY-MM-DD): a slow burn on a large total lands past 9999
+        case when ${e.consumed} > 0 then least(date '9999-12-31', (${e.today}) + ((${e.total} - ${e.used}) * 28 + ${e.consumed} - 1) / ${e.consumed}) end as projected_exhaustion_date
       ) x)`;
 }
 
