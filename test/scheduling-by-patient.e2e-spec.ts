@@ -111,6 +111,20 @@ describe('scheduling by patient', () => {
     expect(fits.body.authorization.id).toBe(small.id);
   });
 
+  it('idempotent: a key replays its answer, also once the authorization it went to is no longer a candidate', async () => {
+    const patientId = unique('patient');
+    const auth = await createAuthorization(apps[0].request, org.tokens.ADMIN, { patientId, totalUnits: 10, startDate: '2026-01-01', endDate: '2026-12-31' });
+    const send = () =>
+      apps[0].request('POST', '/api/v1/reservations', { token: org.tokens.PRACTITIONER, body: { patientId, serviceCode: '97153', units: 4, serviceDate: '2026-05-04' }, headers: { 'Idempotency-Key': `k-${patientId}` } });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect((await apps[0].request('PATCH', `/api/v1/authorizations/${auth.id}`, { token: org.tokens.ADMIN, body: { status: 'PENDING' } })).status).toBe(200);
+    const again = await send();
+    expect({ status: again.status, body: again.body, replayed: again.headers.get('idempotent-replayed') }).toEqual({ status: 201, body: first.body, replayed: 'true' });
+    const { rows } = await apps[0].sql.query('select count(*)::int as n from reservations where authorization_id = $1', [auth.id]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('roles and input: VIEWER 403, SUPER_ADMIN 403 (no organization), missing patientId or serviceCode 400', async () => {
     const viewer = await apps[0].request('POST', '/api/v1/reservations', { token: org.tokens.VIEWER, body: { patientId: 'p', serviceCode: '97153', units: 1 } });
     expect(viewer.status).toBe(403);

@@ -6,6 +6,7 @@ import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-c
 import { newId } from '../shared/ids';
 import { AuthorizationLanes, BatchRunner } from '../shared/transactions/authorization-lanes';
 import { NoAuthorizationAvailableError } from '../shared/errors/business-errors';
+import { idempotencyRepository } from '../idempotency/idempotency.repository';
 import { authorizationRepository } from './authorization.repository';
 import { CreateReservationDto, MoveReservationDto, ReserveForPatientDto, UnitOperationResponse } from './reservation.dto';
 import { reservationRepository } from './reservation.repository';
@@ -54,7 +55,13 @@ export class UnitOperationsService {
     const { serviceDate, candidateIds } = await authorizationRepository.candidatesForPatient(this.database, {
       organizationId: caller.organizationId!, patientId: dto.patientId, serviceCode: dto.serviceCode, serviceDate: dto.serviceDate, now: new Date().toISOString(),
     });
-    if (candidateIds.length === 0) throw new NoAuthorizationAvailableError([]);
+    if (candidateIds.length === 0) {
+      // No lane to run in; a request already answered under its Idempotency-Key is still replayed
+      // (its day or its authorization may no longer make a candidate).
+      const stored = idempotency && (await idempotencyRepository.findAnswer(this.database, idempotency));
+      if (stored) return { value: stored as UnitOperationResponse, replayed: true };
+      throw new NoAuthorizationAvailableError([]);
+    }
     return this.submit({
       authorizationId: candidateIds[0],
       kind: 'reserveForPatient',
