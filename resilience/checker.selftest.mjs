@@ -64,10 +64,13 @@ runMain(async () => {
   await db.end();
   await inst.stop();
 
+  history.save(path.join(logDir, 'history-selftest.json'));
   const results = [];
   const real = await runChecker({ databaseUrl, records: history.records, seedAuthorizations: seedData.authorizations });
   const s = history.stats();
-  results.push({ name: `real history (${s.requests} requests, ${real.counts.reservations} reservations, ${real.counts.ledgerEntries} ledger entries) is clean`, ok: real.violations === 0, fired: Object.entries(real.checks).filter(([, c]) => c.violations.length).map(([n, c]) => `${n}: ${c.violations[0].message}`) });
+  results.push({ name: `real history (${s.requests} requests, ${real.counts.reservations} reservations, ${real.counts.ledgerEntries} ledger entries) is clean`, ok: real.violations === 0, fired: Object.entries(real.checks).filter(([, c]) => c.violations.length).map(([n, c]) => `${n}: ${c.violations.length} violation(s), e.g. ${c.violations[0].message} ${JSON.stringify(c.violations[0].detail ?? '').slice(0, 400)}`) });
+  const m = real.checks['moves-and-scheduling'].info;
+  log(`real history: ${s.requests} requests; moves ${m.moves} (${m.acknowledged} 2xx, refused ${JSON.stringify(m.refused)}), ${m.reservationsMoved} reservations moved (revision up to ${m.maxRevision}); scheduling by patient ${m.scheduled} (${m.scheduledAck} 2xx, ${m.scheduledRefused} 409)`);
   const st = await runSelfTest({ databaseUrl, records: history.records, seedAuthorizations: seedData.authorizations });
   for (const r of st.results) results.push({ name: `detects: ${r.name}`, ok: r.detected, fired: r.error ? [`error: ${r.error}`] : r.fired, example: r.example });
   for (const r of results) {

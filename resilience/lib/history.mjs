@@ -43,7 +43,11 @@ export class History {
       if (r.replayOf !== undefined) s.replays++;
       const f = r.final;
       if (r.outcome === 'ack') s.ack++;
-      else if (f && f.status === 409) s.s409++;
+      else if (f && f.status === 409) {
+        s.s409++;
+        s.byCode ??= {};
+        s.byCode[`${r.op} ${f.code}`] = (s.byCode[`${r.op} ${f.code}`] ?? 0) + 1;
+      }
       else if (r.hostile && f && f.status === 400) s.hostile400++;
       else if (r.outcome !== 'unknown' && !(f && f.status === 503)) s.other++;
       const hadUnknown = r.attempts.some((a) => a.status === 0);

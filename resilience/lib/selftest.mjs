@@ -14,7 +14,7 @@ function pickAcked(records, op, pred = () => true) {
 
 /** An acknowledged reserve on an authorization with room to spare (forged rows must pass the CHECKs). */
 function pickRoomy(records) {
-  const rec = pickAcked(records, 'reserve', (r) => r.final.body.authorization.totalUnits >= 1000);
+  const rec = pickAcked(records, 'reserve', (r) => r.final.body.authorization.totalUnits >= 1000 && r.body.serviceCode === undefined);
   if (!rec) throw new Error('no acknowledged reserve on a large authorization');
   return rec;
 }
@@ -24,10 +24,12 @@ async function forgeReservation(q, { authorizationId, reference, createdBy, unit
   const id = crypto.randomUUID();
   const [a] = await q(`update authorizations set scheduled_units = scheduled_units + $2 where id = $1
                        returning total_units, used_units, scheduled_units, organization_id`, [authorizationId, units]);
-  await q(`insert into reservations (id, authorization_id, organization_id, units, service_date, reference, status, consumed_units, created_by)
-           values ($1, $2, $3, $4, current_date, $5, 'SCHEDULED', 0, $6)`, [id, authorizationId, a.organization_id, units, reference, createdBy]);
-  await q(`insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-           values ($1, $2, 'RESERVE', $3, $4, $5, $6, $7)`, [authorizationId, id, units, a.total_units, a.used_units, a.scheduled_units, createdBy]);
+  const [line] = await q(`update authorization_lines set scheduled_units = scheduled_units + $2
+                          where id = (select id from authorization_lines where authorization_id = $1 order by id limit 1) returning id`, [authorizationId, units]);
+  await q(`insert into reservations (id, authorization_id, organization_id, line_id, units, service_date, reference, status, consumed_units, created_by)
+           values ($1, $2, $3, $7, $4, current_date, $5, 'SCHEDULED', 0, $6)`, [id, authorizationId, a.organization_id, units, reference, createdBy, line.id]);
+  await q(`insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after, actor_id)
+           values ($1, $2, $8, current_date, 'RESERVE', $3, $4, $5, $6, $7)`, [authorizationId, id, units, a.total_units, a.used_units, a.scheduled_units, createdBy, line.id]);
   return id;
 }
 
@@ -40,8 +42,8 @@ export function selfTestCases() {
       async sql(q, records) {
         const rec = pickAcked(records, 'reserve');
         const id = rec.final.body.reservation.id;
-        await q(`insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id)
-                 select authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after, actor_id
+        await q(`insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after, actor_id)
+                 select authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after, actor_id
                    from ledger_entries where reservation_id = $1 and type = 'RESERVE'`, [id]);
       },
     },
@@ -149,13 +151,14 @@ export function selfTestCases() {
       expect: ['nothing-unexplained'],
       async sql(q, records) {
         const finished = new Set(records.filter((r) => r.op !== 'reserve').map((r) => r.reservationId));
-        const rows = await q(`select id, authorization_id, units from reservations where status = 'SCHEDULED' and expires_at is null`);
+        const rows = await q(`select id, authorization_id, units, line_id, service_date from reservations where status = 'SCHEDULED' and expires_at is null`);
         const row = rows.find((r) => !finished.has(r.id));
         if (!row) throw new Error('no SCHEDULED reservation without requests to doctor');
         await q(`update reservations set status = 'RELEASED' where id = $1`, [row.id]);
         const [a] = await q(`update authorizations set scheduled_units = scheduled_units - $2 where id = $1 returning total_units, used_units, scheduled_units`, [row.authorization_id, row.units]);
-        await q(`insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after)
-                 values ($1, $2, 'RELEASE', $3, $4, $5, $6)`, [row.authorization_id, row.id, row.units, a.total_units, a.used_units, a.scheduled_units]);
+        await q(`update authorization_lines set scheduled_units = scheduled_units - $2 where id = $1`, [row.line_id, row.units]);
+        await q(`insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after)
+                 values ($1, $2, $7, $8, 'RELEASE', $3, $4, $5, $6)`, [row.authorization_id, row.id, row.units, a.total_units, a.used_units, a.scheduled_units, row.line_id, row.service_date]);
       },
     },
     {
@@ -188,8 +191,8 @@ export function selfTestCases() {
       async sql(q) {
         const [e] = await q(`select l.* from ledger_entries l join reservations r on r.id = l.reservation_id where l.type = 'EXPIRE' limit 1`);
         if (!e) throw new Error('no EXPIRE entry to duplicate');
-        await q(`insert into ledger_entries (authorization_id, reservation_id, type, units, total_after, used_after, scheduled_after)
-                 values ($1, $2, 'EXPIRE', $3, $4, $5, $6)`, [e.authorization_id, e.reservation_id, e.units, e.total_after, e.used_after, e.scheduled_after]);
+        await q(`insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after)
+                 values ($1, $2, $7, $8, 'EXPIRE', $3, $4, $5, $6)`, [e.authorization_id, e.reservation_id, e.units, e.total_after, e.used_after, e.scheduled_after, e.line_id, e.service_date]);
       },
     },
     {
@@ -207,6 +210,109 @@ export function selfTestCases() {
       async sql(q, records) {
         const rec = pickAcked(records, 'consume') ?? pickAcked(records, 'reserve');
         await q(`delete from idempotency_keys where user_id = $1 and key = $2`, [rec.userId, rec.key]);
+      },
+    },
+    // ---- SPEC §10: lines, buckets, moves, scheduling by patient ----
+    {
+      name: 'line counter corrupted (scheduled_units + 1 on a line, by hand)',
+      expect: ['lineLedgerMismatches', 'rollUpMismatches'],
+      async sql(q) {
+        const [l] = await q(`select l.id from authorization_lines l join authorizations a on a.id = l.authorization_id where a.service_code is null and l.total_units > l.used_units + l.scheduled_units order by l.id limit 1`);
+        if (!l) throw new Error('no line of a two-line authorization with room');
+        await q(`update authorization_lines set scheduled_units = scheduled_units + 1 where id = $1`, [l.id]);
+      },
+    },
+    {
+      name: 'overbooked line (its CHECK constraint dropped)',
+      expect: ['lineInvariantViolations'],
+      async sql(q) {
+        await q(`alter table authorization_lines drop constraint authorization_lines_no_overbooking`);
+        await q(`update authorization_lines set used_units = total_units - scheduled_units + 1 where id = (select id from authorization_lines order by total_units limit 1)`);
+      },
+    },
+    {
+      name: 'cap bucket counter corrupted (scheduled_units + 1, by hand)',
+      expect: ['bucketMismatches'],
+      async sql(q) {
+        const [b] = await q(`select cap_id, period_start from cap_buckets where used_units + scheduled_units < cap_units order by cap_id, period_start limit 1`);
+        if (!b) throw new Error('no cap bucket with room');
+        await q(`update cap_buckets set scheduled_units = scheduled_units + 1 where cap_id = $1 and period_start = $2`, [b.cap_id, b.period_start]);
+      },
+    },
+    {
+      name: 'overbooked cap bucket (its CHECK constraint dropped)',
+      expect: ['bucketInvariantViolations', 'bucketMismatches'],
+      async sql(q) {
+        await q(`alter table cap_buckets drop constraint cap_buckets_within_cap`);
+        const [b] = await q(`select cap_id, period_start from cap_buckets order by cap_id, period_start limit 1`);
+        if (!b) throw new Error('no cap bucket');
+        await q(`update cap_buckets set used_units = cap_units - scheduled_units + 1 where cap_id = $1 and period_start = $2`, [b.cap_id, b.period_start]);
+      },
+    },
+    {
+      name: 'cap bucket counting against other units than its cap (cap_units + 5, by hand)',
+      expect: ['bucketInvariantViolations'],
+      async sql(q) {
+        await q(`update cap_buckets set cap_units = cap_units + 5 where (cap_id, period_start) = (select cap_id, period_start from cap_buckets order by cap_id, period_start limit 1)`);
+      },
+    },
+    {
+      name: 'units held for a period with no bucket (a bucket deleted by hand)',
+      expect: ['bucketMismatches'],
+      async sql(q) {
+        const [b] = await q(`select cap_id, period_start from cap_buckets where scheduled_units + used_units > 0 order by cap_id, period_start limit 1`);
+        if (!b) throw new Error('no cap bucket holding units');
+        await q(`delete from cap_buckets where cap_id = $1 and period_start = $2`, [b.cap_id, b.period_start]);
+      },
+    },
+    {
+      name: 'move applied with no request (revision + 1, date + 1 day, RELEASE + RESERVE by hand)',
+      expect: ['moves-and-scheduling'],
+      async sql(q, records) {
+        const touched = new Set(records.filter((r) => r.reservationId).map((r) => r.reservationId));
+        const rows = await q(`select r.id, r.authorization_id, r.line_id, r.units, r.service_date::text as service_date from reservations r
+                              join authorizations a on a.id = r.authorization_id
+                              where r.status = 'SCHEDULED' and r.expires_at is null and a.service_code is not null`);
+        const row = rows.find((r) => !touched.has(r.id));
+        if (!row) throw new Error('no SCHEDULED reservation without requests to move');
+        const [a] = await q(`select total_units, used_units, scheduled_units from authorizations where id = $1`, [row.authorization_id]);
+        await q(`update reservations set revision = revision + 1, service_date = service_date + 1 where id = $1`, [row.id]);
+        await q(`insert into ledger_entries (authorization_id, reservation_id, line_id, service_date, type, units, total_after, used_after, scheduled_after)
+                 values ($1, $2, $3, $4::date, 'RELEASE', $5::int, $6::int, $7::int, $8::int - $5::int), ($1, $2, $3, $4::date + 1, 'RESERVE', $5::int, $6::int, $7::int, $8::int)`,
+        [row.authorization_id, row.id, row.line_id, row.service_date, row.units, a.total_units, a.used_units, a.scheduled_units]);
+      },
+    },
+    {
+      name: 'reservation marked moved (revision + 1 by hand) without the RELEASE + RESERVE entries of a move',
+      expect: ['reservationLedgerMismatches', 'ledger-reconciles'],
+      async sql(q) {
+        const [r] = await q(`select id from reservations where status = 'SCHEDULED' and revision = 0 order by id limit 1`);
+        if (!r) throw new Error('no SCHEDULED reservation');
+        await q(`update reservations set revision = revision + 1 where id = $1`, [r.id]);
+      },
+    },
+    {
+      name: 'acknowledged move that is not in the database',
+      expect: ['moves-and-scheduling'],
+      history(records) {
+        const orig = pickAcked(records, 'move');
+        if (!orig) throw new Error('no acknowledged move');
+        const rec = clone(orig);
+        rec.id = records.length;
+        rec.key = `${rec.key}-forged-move`;
+        rec.startedAt = rec.endedAt = Math.max(...records.map((r) => r.endedAt ?? 0)) + 1;
+        rec.body = { serviceDate: '2099-01-01' };
+        rec.final.body.reservation.serviceDate = '2099-01-01';
+        records.push(rec);
+      },
+    },
+    {
+      name: 'acknowledged scheduling by patient landed on another patient\u2019s authorization',
+      expect: ['moves-and-scheduling', 'nothing-unexplained'],
+      history(records) {
+        const rec = pickAcked(records, 'schedule');
+        if (!rec) throw new Error('no acknowledged scheduling by patient');
+        rec.body = { ...rec.body, patientId: `${rec.body.patientId}-someone-else` };
       },
     },
     {

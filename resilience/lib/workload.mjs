@@ -24,7 +24,7 @@ export function mulberry32(seed) {
  * authorizations of `hotUnits` (they run out: 409 INSUFFICIENT_UNITS is part of the mix) and
  * `large` ones of 100,000 units.
  */
-export async function seed({ baseUrl, adminEmail, adminPassword, tag, clients, hot = 2, hotUnits = 40, large = 4 }) {
+export async function seed({ baseUrl, adminEmail, adminPassword, tag, clients, hot = 2, hotUnits = 40, large = 4, payer = true }) {
   const http = createHttpClient(baseUrl, { timeoutMs: 30000 });
   const api = createApi(http);
   try {
@@ -62,10 +62,53 @@ export async function seed({ baseUrl, adminEmail, adminPassword, tag, clients, h
       });
       return { id: created.id, orgId: spec.org.id, totalUnits: spec.totalUnits };
     });
+    // SPEC §10: per organization one patient with two payer-shaped authorizations (two lines each,
+    // a WEEK cap on 97153; the one ending first with a pool, the other with a MONTH cap on the
+    // whole authorization), for reservations naming a line and for scheduling by patient.
+    if (payer) {
+      for (const org of orgs) {
+        const patientId = `PAT-RES-${tag}-${org.short}-P`;
+        for (const shape of payerShapes()) {
+          const created = await api.createAuthorization(adminToken, {
+            organizationId: org.id,
+            patientId,
+            authNumber: `RES-${org.short}-${shape.name}-${tag}`.slice(0, 64),
+            lines: shape.lines,
+            ...(shape.poolUnits ? { poolUnits: shape.poolUnits } : {}),
+            ...(shape.caps ? { caps: shape.caps } : {}),
+            startDate: dayFromToday(-7),
+            endDate: dayFromToday(shape.endsInDays),
+          });
+          authorizations.push({ id: created.id, orgId: org.id, totalUnits: created.totalUnits, patientId, payer: true, name: shape.name, lines: shape.lines.map((l) => ({ serviceCode: l.serviceCode, modifiers: l.modifiers ?? [] })) });
+        }
+      }
+    }
     return { orgs, users, authorizations, adminToken };
   } finally {
     http.close();
   }
+}
+
+/** The two payer-shaped authorizations of each organization's patient (SPEC §10). */
+export function payerShapes() {
+  return [
+    {
+      name: 'P1', endsInDays: 60, poolUnits: 160,
+      lines: [{ serviceCode: '97153', totalUnits: 400, caps: [{ period: 'WEEK', units: 24 }] }, { serviceCode: '97155', modifiers: ['HO'], totalUnits: 60 }],
+    },
+    {
+      name: 'P2', endsInDays: 120, caps: [{ period: 'MONTH', units: 600 }],
+      lines: [{ serviceCode: '97153', totalUnits: 100000, caps: [{ period: 'WEEK', units: 40 }] }, { serviceCode: '97155', modifiers: ['HO'], totalUnits: 100000 }],
+    },
+  ];
+}
+
+/** YYYY-MM-DD, `days` from today (UTC: the organizations' time zone). */
+export function dayFromToday(days) {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
 }
 
 function pick(rng, arr) {
@@ -88,13 +131,17 @@ function pick(rng, arr) {
  */
 export const UNSTORABLE_EXPIRES_AT = '9999-12-31T23:59:59-23:59';
 
-export function startClients({ seedData, client, history, tag, durationMs, rng, expiringFraction = 0.1, expiresInMs = [1000, 4000], replayExpiring = true, hostileFraction = 0.05 }) {
+export function startClients({ seedData, client, history, tag, durationMs, rng, expiringFraction = 0.1, expiresInMs = [1000, 4000], replayExpiring = true, hostileFraction = 0.05, spreadDays = 21, moveFraction = 0.12 }) {
   const stopAt = Date.now() + durationMs;
   let inflight = 0;
+  // Service dates over a few weeks (today … today + spreadDays − 1), so that WEEK caps bind.
+  const serviceDate = () => dayFromToday(Math.floor(rng() * spreadDays));
 
   const loop = async (user) => {
-    const own = seedData.authorizations.filter((a) => a.orgId === user.orgId);
-    const scheduled = new Map(); // reservationId -> { units, expiresAt }
+    const own = seedData.authorizations.filter((a) => a.orgId === user.orgId && !a.payer);
+    const payerAuths = seedData.authorizations.filter((a) => a.orgId === user.orgId && a.payer);
+    const patients = [...new Set(payerAuths.map((a) => a.patientId))];
+    const scheduled = new Map(); // reservationId -> { units, expiresAt, serviceDate }
     const finished = [];
     const acked = [];
     let seq = 0;
@@ -113,20 +160,75 @@ export function startClients({ seedData, client, history, tag, durationMs, rng, 
       return rec;
     };
 
-    const reserve = () => {
-      const auth = pick(rng, own);
-      const k = key();
-      const body = { units: 1 + Math.floor(rng() * 4), reference: k };
+    const remember = (rec) => {
+      if (rec.outcome === 'ack') {
+        const r = rec.final.body.reservation;
+        scheduled.set(r.id, { units: r.units, expiresAt: r.expiresAt, serviceDate: r.serviceDate });
+      }
+      return rec;
+    };
+    const maybeExpiring = (body) => {
       if (rng() < expiringFraction) {
         body.expiresAt = new Date(Date.now() + expiresInMs[0] + rng() * (expiresInMs[1] - expiresInMs[0])).toISOString();
       }
-      return send({ op: 'reserve', key: k, method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body, authorizationId: auth.id }).then((rec) => {
-        if (rec.outcome === 'ack') {
-          const r = rec.final.body.reservation;
-          scheduled.set(r.id, { units: r.units, expiresAt: r.expiresAt });
-        }
-        return rec;
-      });
+      return body;
+    };
+    // A line of a payer-shaped authorization: 97153 (WEEK cap) or 97155-HO, modifiers sometimes left out.
+    const lineChoice = () => {
+      const line = rng() < 0.7 ? { serviceCode: '97153' } : { serviceCode: '97155', modifiers: ['HO'] };
+      if (line.modifiers && rng() < 0.5) delete line.modifiers;
+      return line;
+    };
+
+    const reserve = () => {
+      const k = key();
+      const units = 1 + Math.floor(rng() * 4);
+      const x = rng();
+      if (payerAuths.length && x < 0.25) {
+        // Scheduling by patient: the service picks the authorization (SPEC §10).
+        const patientId = pick(rng, patients);
+        const body = maybeExpiring({ patientId, ...lineChoice(), units, serviceDate: serviceDate(), reference: k });
+        return send({ op: 'schedule', key: k, method: 'POST', path: '/api/v1/reservations', body, patientId }).then(remember);
+      }
+      if (payerAuths.length && x < 0.45) {
+        // A reservation naming its line on a two-line authorization.
+        const auth = pick(rng, payerAuths);
+        const body = maybeExpiring({ ...lineChoice(), units, serviceDate: serviceDate(), reference: k });
+        return send({ op: 'reserve', key: k, method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body, authorizationId: auth.id }).then(remember);
+      }
+      const auth = pick(rng, own);
+      const body = maybeExpiring({ units, reference: k });
+      return send({ op: 'reserve', key: k, method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body, authorizationId: auth.id }).then(remember);
+    };
+
+    // Moving a session: new units and/or date of one of its own SCHEDULED reservations, always
+    // different from what the client knows it holds (a move of unknown outcome takes the
+    // reservation out of the client's hands: what it holds is unknown then).
+    const move = async (id) => {
+      const cur = scheduled.get(id);
+      const body = {};
+      const kind = rng();
+      if (kind < 0.75) {
+        let d = serviceDate();
+        if (d === cur.serviceDate) d = dayFromToday(spreadDays);
+        body.serviceDate = d;
+      }
+      if (kind >= 0.5) {
+        let u = 1 + Math.floor(rng() * 4);
+        if (u === cur.units) u = (u % 4) + 1;
+        body.units = u;
+      }
+      const k = key();
+      const rec = await send({ op: 'move', key: k, method: 'PATCH', path: `/api/v1/reservations/${id}`, body, reservationId: id, from: { units: cur.units, serviceDate: cur.serviceDate } });
+      if (rec.outcome === 'ack') {
+        const r = rec.final.body.reservation;
+        scheduled.set(id, { ...cur, units: r.units, serviceDate: r.serviceDate });
+      } else if (rec.outcome === 'unknown') scheduled.delete(id);
+      else if (rec.final?.code === 'RESERVATION_NOT_SCHEDULED') {
+        scheduled.delete(id);
+        finished.push(id);
+      }
+      return rec;
     };
 
     const finish = (op, reservationId, units) => {
@@ -149,7 +251,9 @@ export function startClients({ seedData, client, history, tag, durationMs, rng, 
         continue;
       }
       const r = rng();
-      if (scheduled.size > 0 && r < 0.42) {
+      if (scheduled.size > 0 && r < moveFraction) {
+        await move(pick(rng, [...scheduled.keys()]));
+      } else if (scheduled.size > 0 && r < 0.42) {
         const ids = [...scheduled.keys()];
         const id = pick(rng, ids);
         const { units } = scheduled.get(id);
@@ -166,7 +270,7 @@ export function startClients({ seedData, client, history, tag, durationMs, rng, 
         await finish(rng() < 0.5 ? 'release' : 'consume', pick(rng, finished), undefined);
       } else if (acked.length > 0 && r < 0.52) {
         const orig = pick(rng, acked);
-        await send({ op: orig.op, key: orig.key, method: orig.method, path: orig.path, body: orig.body, authorizationId: orig.authorizationId, reservationId: orig.reservationId, replayOf: orig.id });
+        await send({ op: orig.op, key: orig.key, method: orig.method, path: orig.path, body: orig.body, authorizationId: orig.authorizationId, reservationId: orig.reservationId, patientId: orig.patientId, replayOf: orig.id });
       } else {
         await reserve();
       }
@@ -190,8 +294,8 @@ export async function expiryBurst({ seedData, client, history, tag, count, expir
   const created = [];
   await mapLimit(items, 24, async (i) => {
     const user = seedData.users[i % seedData.users.length];
-    const auth = seedData.authorizations.filter((a) => a.orgId === user.orgId && a.totalUnits > 1000)[i % 4] ??
-      seedData.authorizations.find((a) => a.orgId === user.orgId);
+    const auth = seedData.authorizations.filter((a) => a.orgId === user.orgId && !a.payer && a.totalUnits > 1000)[i % 4] ??
+      seedData.authorizations.find((a) => a.orgId === user.orgId && !a.payer);
     // Never send a reservation whose expiry is (almost) here: it would be invalid (400).
     if (Date.parse(instants[i % 2]) - Date.now() < 400) return;
     const key = `${tag}-burst-${i}`;
