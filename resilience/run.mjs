@@ -294,8 +294,6 @@ async function main() {
     out.push(`fault ${p.fault} — ${FAULTS[p.fault]} (${c.reservations} reservations, ${c.ledgerEntries} ledger entries, ${c.authorizations} authorizations, ${c.lines} lines, ${c.capBuckets} cap buckets)`);
     const m = p.check.checks['moves-and-scheduling'].info;
     out.push(`  SPEC §10 mix: moves ${m.moves} (${m.acknowledged} 200, refused ${JSON.stringify(m.refused)}, ${m.unknown} unknown outcome; ${m.applied} applied), ${m.reservationsMoved} reservations moved (revision up to ${m.maxRevision}); scheduling by patient ${m.scheduled} (${m.scheduledAck} 201, ${m.scheduledRefused} refused)${p.stats.byCode ? `; 409 by code ${JSON.stringify(p.stats.byCode)}` : ''}`);
-    const bug = p.check.checks['idempotent-replays'].info.knownBugMoveStoredAs201;
-    if (bug) out.push(`  KNOWN SERVICE BUG (not counted as a violation): ${bug} acknowledged moves (PATCH, answered 200) stored in idempotency_keys with status_code 201 (src/shared/http/idempotency-key.decorator.ts defaults successStatus to 201 without @HttpCode)`);
     for (const [name, c] of Object.entries(p.check.checks)) {
       const ok = c.violations.length === 0;
       results.push({ phase: p.fault, name, ok });

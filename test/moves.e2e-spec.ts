@@ -96,6 +96,9 @@ describe('moving a session', () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect((await move(mine.id, { serviceDate: '2026-05-06' }, { 'Idempotency-Key': key })).status).toBe(422);
+    // Stored as answered: 200 (a PATCH), not the 201 of a POST.
+    const { rows } = await t.sql.query('select status_code from idempotency_keys where key = $1', [key]);
+    expect(rows).toEqual([{ status_code: 200 }]);
     expect(await ledgerOf(auth.id)).toEqual(['RESERVE 5 2026-05-04', 'RELEASE 5 2026-05-04', 'RESERVE 5 2026-05-05']);
   });
 

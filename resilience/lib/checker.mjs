@@ -473,14 +473,7 @@ export function checkHistory({ records, snapshot, seedAuthorizations, expiryGrac
     }
     const stored = answerByKey.get(`${rec.userId}|${rec.key}`);
     if (!stored) fail('acknowledged-exactly-once', `${rec.op} acknowledged but no answer stored for key ${rec.key} (a retry would apply it again)`, short(rec));
-    else if (rec.op === 'move' && rec.final.status === 200 && stored.status === 201 && canonical(stored.body) === canonical(body)) {
-      // Known service bug (reported, src/ not ours to change): the Idempotency decorator stores
-      // 201 for a handler without @HttpCode (PATCH /reservations/:id answers 200). The stored
-      // status is never served (a replay answers 200 with the stored body: checked strictly under
-      // deliberate replays), so it is counted here as a finding, not as a violation.
-      const k = checks['idempotent-replays'].info;
-      k.knownBugMoveStoredAs201 = (k.knownBugMoveStoredAs201 ?? 0) + 1;
-    } else if (stored.status !== rec.final.status || canonical(stored.body) !== canonical(body)) {
+    else if (stored.status !== rec.final.status || canonical(stored.body) !== canonical(body)) {
       const [a, b] = [canonical(body), canonical(stored.body)];
       let i = 0;
       while (i < a.length && a[i] === b[i]) i++;

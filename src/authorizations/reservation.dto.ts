@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 import { IsCalendarDate, IsInstant, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { AuthorizationResponse, IsModifiers, PageQuery, SERVICE_CODE } from './authorization.dto';
@@ -42,8 +42,8 @@ export class CreateReservationDto extends LineChoiceDto {
   expiresAt?: string;
 }
 
-/** POST /reservations (SPEC §10): the service picks the authorization. */
-export class ReserveForPatientDto {
+/** Who and what a scheduling by patient is for (both required). */
+class PatientServiceDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsString()
   @TextLength(1, 128)
@@ -53,32 +53,10 @@ export class ReserveForPatientDto {
   @IsString()
   @Matches(SERVICE_CODE, { message: 'serviceCode must be 4-8 characters A-Z or 0-9' })
   serviceCode!: string;
-
-  @ApiPropertyOptional({ type: [String], example: ['HO'], description: 'Order-insensitive; when given, the line must have exactly these' })
-  @OptionalField()
-  @IsModifiers()
-  modifiers?: string[];
-
-  @ApiProperty({ minimum: 1, maximum: 1_000_000 })
-  @IsIntInRange(1, 1_000_000)
-  units!: number;
-
-  @ApiPropertyOptional({ description: "Defaults to the organization's today (its time zone)", example: '2026-11-27' })
-  @OptionalField()
-  @IsCalendarDate()
-  serviceDate?: string;
-
-  @ApiPropertyOptional({ maxLength: 128, description: "The client's appointment id" })
-  @OptionalField()
-  @IsString()
-  @TextLength(0, 128)
-  reference?: string;
-
-  @ApiPropertyOptional({ description: 'ISO-8601 instant with a time zone, in the future; the hold is released (EXPIRED) after it' })
-  @OptionalField()
-  @IsInstant()
-  expiresAt?: string;
 }
+
+/** POST /reservations (SPEC §10): a reservation's fields, for a patient and code; the service picks the authorization. */
+export class ReserveForPatientDto extends IntersectionType(PatientServiceDto, OmitType(CreateReservationDto, ['serviceCode'] as const)) {}
 
 /** PATCH /reservations/:id (SPEC §10): what changes; what is absent stays. */
 export class MoveReservationDto {

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsString, IsUUID } from 'class-validator';
 import { CAP_PERIODS, CapPeriod } from '../authorizations/authorization-cap.entity';
+import { PageQuery } from '../authorizations/authorization.dto';
 import { IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 
 export type UtilizationFlag = 'AT_RISK' | 'UNDER_UTILIZED';
@@ -10,19 +11,7 @@ export const UTILIZATION_FLAGS: UtilizationFlag[] = ['AT_RISK', 'UNDER_UTILIZED'
 /** Query strings arrive as text: integers are converted here, strictly (no "5abc", no 2.5, no -1). */
 const toInteger = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value);
 
-export class ListUtilizationQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @OptionalField()
-  @Transform(toInteger)
-  @IsIntInRange(1, 100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @OptionalField()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+export class ListUtilizationQuery extends PageQuery {
   @ApiPropertyOptional({ minLength: 1, maxLength: 128 })
   @OptionalField()
   @IsString()

@@ -32,6 +32,7 @@ export const Idempotency = createParamDecorator((_: unknown, ctx: ExecutionConte
   const fingerprint = createHash('sha256')
     .update(`${req.method} ${path} ${canonicalJson(req.body ?? {})}`)
     .digest('hex');
-  const successStatus = Reflect.getMetadata(HTTP_CODE_METADATA, ctx.getHandler()) ?? HttpStatus.CREATED;
+  // Nest's own default when the handler sets no @HttpCode: 201 for POST, 200 for the rest (PATCH).
+  const successStatus = Reflect.getMetadata(HTTP_CODE_METADATA, ctx.getHandler()) ?? (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
   return { userId: req.user.id, key, fingerprint, successStatus };
 });
