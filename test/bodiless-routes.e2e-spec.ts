@@ -54,6 +54,15 @@ const ROUTES: BodilessRoute[] = [
   },
   { method: 'GET', template: '/api/v1/authorizations/{id}/ledger', token: () => org.tokens.VIEWER, path: () => `/api/v1/authorizations/${shared.authorizationId}/ledger`, success: 200 },
   { method: 'GET', template: '/api/v1/reservations/{id}', token: () => org.tokens.VIEWER, path: () => `/api/v1/reservations/${shared.reservationId}`, success: 200 },
+  // SPEC §10 utilization (the other routes of §10 all take a body)
+  {
+    method: 'GET',
+    template: '/api/v1/authorizations/{id}/utilization',
+    token: () => org.tokens.VIEWER,
+    path: () => `/api/v1/authorizations/${shared.authorizationId}/utilization`,
+    success: 200,
+  },
+  { method: 'GET', template: '/api/v1/utilization', token: () => org.tokens.VIEWER, path: () => '/api/v1/utilization', success: 200 },
   {
     method: 'POST',
     template: '/api/v1/reservations/{id}/release',

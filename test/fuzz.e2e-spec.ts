@@ -26,7 +26,7 @@ import isLength from 'validator/lib/isLength';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
 import {
   expectApiErrorBody,
-  fingerprint,
+  fingerprint as fingerprintOfV1Tables,
   forgeJwt,
   fuzzParams,
   Hostile,
@@ -43,6 +43,15 @@ import {
 } from './helpers/hostile';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+
+/** Every table the API writes: the v1 ones (helpers/hostile.ts) and those of SPEC §10 (lines, caps, their buckets, expiries). */
+async function fingerprint(sql: TestApp['sql']): Promise<string> {
+  const digest = (table: string) =>
+    `(select '${table}=' || count(*)::int || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from ${table} x)`;
+  const tables = ['authorization_lines', 'authorization_caps', 'cap_buckets', 'reservation_expiries'];
+  const { rows } = await sql.query(`select ${tables.map(digest).join(" || ' ' || ")} as fp`);
+  return `${await fingerprintOfV1Tables(sql)} ${rows[0].fp as string}`;
+}
 
 const SECRET = `fuzz-secret-${randomUUID()}-${randomUUID()}`;
 const BODY_LIMIT = 100 * 1024;
@@ -64,6 +73,14 @@ let fx: {
   bUserId: string;
   /** An organization whose settings PATCH /organizations/:id changes (not A: A's today stays UTC). */
   settingsOrgId: string;
+  /** POST /authorizations/:id/lines adds lines to it: their keys (code|modifiers) and the sum of their totals (no pool). */
+  linesAuth: { id: string; keys: string[]; total: number };
+  /** PATCH /authorizations/:id/lines/:lineId changes its 97155-HO line; its other line (97153) holds 60 units. */
+  lineAuth: { id: string; lineId: string };
+  /** POST /reservations: the one authorization of this patient (97153 and 97155-HO, 1,000,000 units, 400 days either side). */
+  patient: { patientId: string; authorizationId: string };
+  /** PATCH /reservations/:id moves it (on an authorization of 1,000,000 units, 400 days either side). */
+  moveReservation: { id: string; units: number; serviceDate: string; startDate: string; endDate: string };
 };
 /** The time zone names PostgreSQL knows (pg_timezone_names): a timeZone must be one of them, and known to Intl. */
 let pgTimeZones: Set<string>;
@@ -107,15 +124,20 @@ type Kind =
   | { t: 'int'; min: number; max: number }
   | { t: 'str'; min: number; max: number; pattern?: RegExp; notBlank?: boolean }
   | { t: 'date' }
-  | { t: 'instant' }
+  | { t: 'instant'; past?: true }
   | { t: 'bool' }
   | { t: 'enum'; values: string[] }
   | { t: 'uuid' }
   | { t: 'email' }
-  | { t: 'tz' };
+  | { t: 'tz' }
+  // SPEC §10: 0-4 distinct modifiers, caps [{period, units}] (at most 3), lines [{serviceCode, modifiers?, totalUnits, caps?}] (1-20).
+  | { t: 'modifiers' }
+  | { t: 'caps' }
+  | { t: 'lines' };
 interface Field {
   kind: Kind;
-  required?: boolean;
+  /** A function: required depending on the rest of the body (serviceCode and totalUnits are required without lines). */
+  required?: boolean | ((body: Record<string, unknown>) => boolean);
   /** PATCH /authorizations notes and payer: null clears them (@IsOptional). */
   nullable?: boolean;
 }
@@ -135,11 +157,52 @@ const isIntlTimeZone = (v: unknown) => {
     return false;
   }
 };
+/** Any instant the DTO reads (past ones too): where the service checks "in the future" after looking for candidates. */
+const isInstantShape = (v: unknown) =>
+  typeof v === 'string' &&
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) &&
+  isCalendarDate(v.slice(0, 10)) &&
+  Date.parse(v) >= Date.parse('0001-01-01T00:00:00Z') &&
+  Date.parse(v) <= Date.parse('9999-12-31T23:59:59.999Z');
 const isFutureInstant = (v: unknown) =>
   typeof v === 'string' &&
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) &&
   isCalendarDate(v.slice(0, 10)) &&
   Date.parse(v) > Date.now() + 5_000;
+
+const SERVICE_CODE = /^[A-Z0-9]{4,8}$/;
+const MODIFIER = /^[A-Z0-9]{2}$/;
+const CAP_PERIODS = ['DAY', 'WEEK', 'MONTH'];
+const UNITS: Kind = { t: 'int', min: 1, max: 1_000_000 };
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const onlyKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).every((k) => keys.includes(k));
+const isModifiers = (v: unknown) =>
+  Array.isArray(v) && v.length <= 4 && v.every((m) => typeof m === 'string' && MODIFIER.test(m)) && new Set(v).size === v.length;
+const isCap = (c: unknown) => isPlainObject(c) && onlyKeys(c, ['period', 'units']) && typeof c.period === 'string' && CAP_PERIODS.includes(c.period) && valid(UNITS, c.units);
+const isCaps = (v: unknown) => Array.isArray(v) && v.length <= 3 && v.every(isCap);
+const isLine = (l: unknown) =>
+  isPlainObject(l) &&
+  onlyKeys(l, ['serviceCode', 'modifiers', 'totalUnits', 'caps']) &&
+  typeof l.serviceCode === 'string' &&
+  SERVICE_CODE.test(l.serviceCode) &&
+  valid(UNITS, l.totalUnits) &&
+  (!('modifiers' in l) || isModifiers(l.modifiers)) &&
+  (!('caps' in l) || isCaps(l.caps));
+const isLines = (v: unknown) => Array.isArray(v) && v.length >= 1 && v.length <= 20 && v.every(isLine);
+/** Cross rules of SPEC §10 (after the DTO): one cap per period; no two lines with the same code and modifier set. */
+const duplicatePeriods = (caps: unknown) => Array.isArray(caps) && new Set(caps.map((c: { period: string }) => c.period)).size !== caps.length;
+const canonicalModifiers = (m: unknown) => [...new Set((m as string[] | undefined) ?? [])].sort().join(',');
+const lineKey = (l: { serviceCode?: unknown; modifiers?: unknown }) => `${l.serviceCode}|${canonicalModifiers(l.modifiers)}`;
+/**
+ * An array directly inside `caps`, `lines` or a line's `caps` ([[{"period":"DAY","units":1}]], [[]]):
+ * answered 500 by the service when this was written (a 400 naming the field is due). FUZZ_SKIP_KNOWN_500=1
+ * leaves such bodies out, to explore the rest of the model while that bug stands.
+ */
+const SKIP_KNOWN_500 = process.env.FUZZ_SKIP_KNOWN_500 === '1';
+const arrayInCapsOrLines = (b: Record<string, unknown>) =>
+  (Array.isArray(b.caps) && b.caps.some(Array.isArray)) ||
+  (Array.isArray(b.lines) && b.lines.some((l) => Array.isArray(l) || (isPlainObject(l) && Array.isArray(l.caps) && l.caps.some(Array.isArray))));
+const byPeriod = (caps: { period: string; units: number }[]) => [...caps].sort((a, b) => a.period.localeCompare(b.period));
 
 function valid(kind: Kind, v: unknown): boolean {
   switch (kind.t) {
@@ -155,7 +218,7 @@ function valid(kind: Kind, v: unknown): boolean {
     case 'date':
       return isCalendarDate(v);
     case 'instant':
-      return isFutureInstant(v);
+      return kind.past ? isInstantShape(v) : isFutureInstant(v);
     case 'bool':
       return typeof v === 'boolean';
     case 'enum':
@@ -166,6 +229,12 @@ function valid(kind: Kind, v: unknown): boolean {
       return isEmail(v) && isLength(v as string, { max: 254 });
     case 'tz':
       return isIntlTimeZone(v);
+    case 'modifiers':
+      return isModifiers(v);
+    case 'caps':
+      return isCaps(v);
+    case 'lines':
+      return isLines(v);
   }
 }
 
@@ -220,6 +289,12 @@ function nearValid(kind: Kind): fc.Arbitrary<Hostile> {
         .map(hv);
     case 'uuid':
       return fc.constantFrom(A.id, B.id, '00000000-0000-4000-8000-000000000000', randomUUID(), 'not-a-uuid', A.id.toUpperCase(), `${A.id} `).map(hv);
+    case 'modifiers':
+      return nearModifiers.map(hv);
+    case 'caps':
+      return nearCaps.map(hv);
+    case 'lines':
+      return nearLines.map(hv);
     case 'email':
       return fc
         .oneof(
@@ -230,6 +305,51 @@ function nearValid(kind: Kind): fc.Arbitrary<Hostile> {
         .map(hv);
   }
 }
+
+// SPEC §10 values: valid ones (so that accepted shapes are explored) and almost-valid ones.
+const validModifiers = fc.uniqueArray(fc.constantFrom('HO', 'HN', 'U1', 'GT', '95', 'AB', 'TS'), { maxLength: 4 });
+const nearModifiers: fc.Arbitrary<unknown> = fc.oneof(
+  validModifiers,
+  fc.uniqueArray(fc.stringMatching(/^[A-Z0-9]{2}$/), { maxLength: 6 }),
+  fc.array(fc.constantFrom<unknown>('HO', 'HN', 'ho', 'H', 'HOX', '', ' H', 'H\u00d6', 5, null, ['HO'], { m: 'HO' }), { maxLength: 5 }),
+  fc.constantFrom<unknown>([], ['HO', 'HO'], ['HN', 'HO'], ['HO', 'HN'], 'HO', ['HO '], ['A', 'B', 'C', 'D', 'E']),
+);
+const validCap = fc.record({ period: fc.constantFrom('DAY', 'WEEK', 'MONTH'), units: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 1_000_000)) });
+const validCaps = fc.uniqueArray(validCap, { selector: (c) => c.period, maxLength: 3 });
+const nearCap: fc.Arbitrary<unknown> = fc.oneof(
+  validCap,
+  fc.record({ period: fc.constantFrom<unknown>('DAY', 'WEEK', 'MONTH', 'day', 'YEAR', 'QUARTER', '', null, 1), units: fc.constantFrom<unknown>(0, -1, 1, 5, 1_000_000, 1_000_001, 2.5, '5', null, true) }, { requiredKeys: [] }),
+  fc.tuple(validCap, fc.constantFrom('lineId', 'id', 'heldUnits', 'buckets', '')).map(([c, k]) => ({ ...c, [k]: 1 })),
+  fc.constantFrom<unknown>(null, 5, 'WEEK', [], [{ period: 'DAY', units: 1 }], { $ne: null }),
+);
+const nearCaps: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: validCaps },
+  { weight: 2, arbitrary: fc.array(validCap, { minLength: 2, maxLength: 4 }) },
+  { weight: 3, arbitrary: fc.array(nearCap, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>({ period: 'DAY', units: 1 }, [[{ period: 'DAY', units: 1 }]], 'DAY') },
+);
+const withoutUndefined = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const validLine = fc
+  .record({
+    serviceCode: fc.constantFrom('97153', '97155', '97151', 'H2019', 'T1024ABC'),
+    modifiers: fc.option(validModifiers, { nil: undefined }),
+    totalUnits: fc.oneof(fc.integer({ min: 1, max: 500 }), fc.constantFrom(1, 999_999, 1_000_000)),
+    caps: fc.option(validCaps, { nil: undefined }),
+  })
+  .map(withoutUndefined);
+const nearLine: fc.Arbitrary<unknown> = fc.oneof(
+  validLine,
+  fc.tuple(validLine, fc.constantFrom('serviceCode', 'modifiers', 'totalUnits', 'caps'), fc.oneof(hostileValue.map((h) => h.value), nearModifiers, nearCaps)).map(([l, k, v]) => ({ ...l, [k]: v })),
+  fc.tuple(validLine, fc.constantFrom('serviceCode', 'totalUnits')).map(([l, k]) => withoutUndefined({ ...l, [k]: undefined })),
+  fc.tuple(validLine, fc.constantFrom('id', 'usedUnits', 'poolUnits', 'lineId', 'x')).map(([l, k]) => ({ ...l, [k]: 1 })),
+  fc.constantFrom<unknown>(null, 5, '97153', [], [{ serviceCode: '97153', totalUnits: 1 }]),
+);
+const nearLines: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(validLine, { minLength: 1, maxLength: 4 }) },
+  { weight: 3, arbitrary: fc.array(nearLine, { maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.array(validLine, { minLength: 19, maxLength: 22 }) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>([], null, { serviceCode: '97153', totalUnits: 1 }, [[{ serviceCode: '97153', totalUnits: 1 }]]) },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Body mutations: a valid body, then 1-3 hostile edits.
@@ -261,7 +381,7 @@ interface BodyRoute {
    * the extra fields of the error body), or undefined when the route must succeed. Read before
    * the request is sent; when given, it replaces `business`.
    */
-  refusal?: (body: Record<string, any>) => Promise<{ status: number; code: string; fields: Record<string, unknown> } | undefined>;
+  refusal?: (body: Record<string, any>) => Promise<{ status: number; code: string; fields: Record<string, unknown> } | undefined | 'business'>;
   /** After a 2xx: the answer agrees with what was sent; fixtures used up are replaced. */
   accepted?: (res: RawResult, body: Record<string, any>) => Promise<void>;
   runs: number;
@@ -322,7 +442,7 @@ function invalidFields(route: BodyRoute, body: Record<string, unknown>): string[
   const bad = Object.keys(body).filter((k) => !(k in route.fields));
   for (const [key, field] of Object.entries(route.fields)) {
     if (!(key in body)) {
-      if (field.required) bad.push(key);
+      if (typeof field.required === 'function' ? field.required(body) : field.required) bad.push(key);
       continue;
     }
     const v = body[key];
@@ -341,6 +461,87 @@ async function newReservationToConsume(): Promise<void> {
   const r = await send('POST', `/api/v1/authorizations/${fx.consumeAuth.id}/reservations`, A.tokens.PRACTITIONER, JSON.stringify({ units: 5 }));
   expect(r.status).toBe(201);
   fx.consumeReservation = { id: r.body.reservation.id, units: 5 };
+}
+
+/**
+ * POST /authorizations in either shape (SPEC §10): serviceCode + totalUnits (required without
+ * lines), or lines with poolUnits; caps with both. After the DTO: an ADMIN naming another
+ * organization is 403 first; then the shape (poolUnits without lines; serviceCode or totalUnits
+ * with lines), two lines alike or lines adding up over 1,000,000 without a pool, two caps of one
+ * period (on the authorization, then on a line), and endDate before startDate.
+ */
+function authorizationRoute(name: string, validBody: () => Record<string, unknown>): BodyRoute {
+  return {
+    name,
+    method: 'POST',
+    path: () => '/api/v1/authorizations',
+    token: () => A.tokens.ADMIN,
+    fields: {
+      organizationId: { kind: { t: 'uuid' } },
+      patientId: { kind: str(1, 128), required: true },
+      payer: { kind: str(0, 128) },
+      authNumber: { kind: str(1, 64), required: true },
+      serviceCode: { kind: str(0, 100, { pattern: SERVICE_CODE }), required: (b) => !('lines' in b) },
+      totalUnits: { kind: UNITS, required: (b) => !('lines' in b) },
+      lines: { kind: { t: 'lines' } },
+      poolUnits: { kind: UNITS },
+      caps: { kind: { t: 'caps' } },
+      startDate: { kind: { t: 'date' }, required: true },
+      endDate: { kind: { t: 'date' }, required: true },
+      status: { kind: { t: 'enum', values: ['PENDING', 'ACTIVE'] } },
+      notes: { kind: str(0, 2000) },
+    },
+    valid: validBody,
+    cross: (b) => {
+      if (b.organizationId !== undefined && b.organizationId !== A.id) return [];
+      if (b.lines === undefined) {
+        if (b.poolUnits !== undefined) return ['poolUnits'];
+      } else {
+        const both = ['serviceCode', 'totalUnits'].filter((k) => k in b);
+        if (both.length) return both;
+        const keys = b.lines.map(lineKey);
+        const sum = b.lines.reduce((total: number, l: { totalUnits: number }) => total + l.totalUnits, 0);
+        if (new Set(keys).size !== keys.length || (b.poolUnits === undefined && sum > 1_000_000)) return ['lines'];
+      }
+      if (duplicatePeriods(b.caps)) return ['caps'];
+      if (b.lines?.some((l: { caps?: unknown }) => duplicatePeriods(l.caps))) return ['lines'];
+      return b.startDate > b.endDate ? ['endDate'] : [];
+    },
+    success: 201,
+    business: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['AUTH_NUMBER_TAKEN'] },
+    accepted: async (res, b) => {
+      const lines: { serviceCode: string; modifiers?: string[]; totalUnits: number; caps?: { period: string; units: number }[] }[] =
+        b.lines ?? [{ serviceCode: b.serviceCode, totalUnits: b.totalUnits }];
+      const sum = lines.reduce((total, l) => total + l.totalUnits, 0);
+      const total = b.poolUnits ?? sum;
+      expect(res.body).toMatchObject({
+        organizationId: A.id,
+        patientId: b.patientId,
+        payer: b.payer ?? null,
+        authNumber: b.authNumber,
+        serviceCode: lines.length === 1 ? lines[0].serviceCode : null,
+        totalUnits: total,
+        poolUnits: b.poolUnits ?? null,
+        usedUnits: 0,
+        scheduledUnits: 0,
+        availableUnits: Math.min(total, sum),
+        startDate: b.startDate,
+        endDate: b.endDate,
+        notes: b.notes ?? null,
+      });
+      expect(byPeriod(res.body.caps)).toEqual(byPeriod(b.caps ?? []));
+      expect(res.body.lines).toHaveLength(lines.length);
+      for (const sent of lines) {
+        const line = res.body.lines.find((l: { serviceCode: string; modifiers: string[] }) => lineKey(l) === lineKey(sent));
+        expect({ sent, line }).toEqual({
+          sent,
+          line: expect.objectContaining({ modifiers: canonicalModifiers(sent.modifiers).split(',').filter(Boolean), totalUnits: sent.totalUnits, usedUnits: 0, scheduledUnits: 0, availableUnits: sent.totalUnits }),
+        });
+        expect(byPeriod(line.caps)).toEqual(byPeriod(sent.caps ?? []));
+      }
+    },
+    runs: 300,
+  };
 }
 
 const bodyRoutes = (): BodyRoute[] => [
@@ -442,53 +643,28 @@ const bodyRoutes = (): BodyRoute[] => [
     },
     runs: 200,
   },
-  {
-    name: 'POST /authorizations (as ADMIN)',
-    method: 'POST',
-    path: () => '/api/v1/authorizations',
-    token: () => A.tokens.ADMIN,
-    fields: {
-      organizationId: { kind: { t: 'uuid' } },
-      patientId: { kind: str(1, 128), required: true },
-      payer: { kind: str(0, 128) },
-      authNumber: { kind: str(1, 64), required: true },
-      serviceCode: { kind: str(0, 100, { pattern: /^[A-Z0-9]{4,8}$/ }), required: true },
-      totalUnits: { kind: { t: 'int', min: 1, max: 1_000_000 }, required: true },
-      startDate: { kind: { t: 'date' }, required: true },
-      endDate: { kind: { t: 'date' }, required: true },
-      status: { kind: { t: 'enum', values: ['PENDING', 'ACTIVE'] } },
-      notes: { kind: str(0, 2000) },
-    },
-    valid: () => ({
-      patientId: `patient-${next()}`,
-      payer: 'Acme Health',
-      authNumber: `AUTH-${next()}`,
-      serviceCode: '97153',
-      totalUnits: 40,
-      startDate: dayOffset(-10),
-      endDate: dayOffset(90),
-    }),
-    cross: (b) => (b.startDate > b.endDate ? ['endDate'] : []),
-    success: 201,
-    business: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['AUTH_NUMBER_TAKEN'] },
-    accepted: async (res, b) => {
-      expect(res.body).toMatchObject({
-        organizationId: A.id,
-        patientId: b.patientId,
-        payer: b.payer ?? null,
-        authNumber: b.authNumber,
-        serviceCode: b.serviceCode,
-        totalUnits: b.totalUnits,
-        usedUnits: 0,
-        scheduledUnits: 0,
-        availableUnits: b.totalUnits,
-        startDate: b.startDate,
-        endDate: b.endDate,
-        notes: b.notes ?? null,
-      });
-    },
-    runs: 300,
-  },
+  authorizationRoute('POST /authorizations (as ADMIN)', () => ({
+    patientId: `patient-${next()}`,
+    payer: 'Acme Health',
+    authNumber: `AUTH-${next()}`,
+    serviceCode: '97153',
+    totalUnits: 40,
+    startDate: dayOffset(-10),
+    endDate: dayOffset(90),
+  })),
+  // SPEC §10: the same route with the payer-shaped body (lines, a pool, caps on a line and on the whole).
+  authorizationRoute('POST /authorizations {lines, poolUnits, caps} (as ADMIN)', () => ({
+    patientId: `patient-${next()}`,
+    authNumber: `AUTH-${next()}`,
+    lines: [
+      { serviceCode: '97153', totalUnits: 60, caps: [{ period: 'WEEK', units: 20 }] },
+      { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+    ],
+    poolUnits: 70,
+    caps: [{ period: 'MONTH', units: 50 }],
+    startDate: dayOffset(-10),
+    endDate: dayOffset(90),
+  })),
   {
     name: 'PATCH /authorizations/:id (as ADMIN)',
     method: 'PATCH',
@@ -500,14 +676,17 @@ const bodyRoutes = (): BodyRoute[] => [
       status: { kind: { t: 'enum', values: ['PENDING', 'ACTIVE', 'CANCELLED'] } },
       notes: { kind: str(0, 2000), nullable: true },
       payer: { kind: str(0, 128), nullable: true },
+      caps: { kind: { t: 'caps' } },
     },
-    valid: () => ({ notes: `notes ${next()}` }),
-    cross: (b) => (b.endDate !== undefined && b.endDate < fx.patchAuth.startDate ? ['endDate'] : []),
+    valid: () => ({ notes: `notes ${next()}`, caps: [{ period: 'WEEK', units: 10 + (counter % 7) }] }),
+    cross: (b) => (b.endDate !== undefined && b.endDate < fx.patchAuth.startDate ? ['endDate'] : duplicatePeriods(b.caps) ? ['caps'] : []),
     success: 200,
     // No 409 is possible: nothing is ever reserved on fx.patchAuth (used + scheduled = 0), so
-    // neither TOTAL_BELOW_ALLOCATED (totalUnits >= 1) nor HAS_SCHEDULED_UNITS can be justified.
+    // neither TOTAL_BELOW_ALLOCATED (totalUnits >= 1), HAS_SCHEDULED_UNITS nor CAP_BELOW_HELD can be justified.
     accepted: async (res, b) => {
-      expect(res.body).toMatchObject({ id: fx.patchAuth.id, ...b, ...(b.status && b.status !== 'ACTIVE' ? { status: b.status } : { status: expect.any(String) }) });
+      const { caps, ...rest } = b;
+      expect(res.body).toMatchObject({ id: fx.patchAuth.id, ...rest, ...(b.status && b.status !== 'ACTIVE' ? { status: b.status } : { status: expect.any(String) }) });
+      if (caps !== undefined) expect(byPeriod(res.body.caps)).toEqual(byPeriod(caps));
     },
     runs: 300,
   },
@@ -520,9 +699,13 @@ const bodyRoutes = (): BodyRoute[] => [
       units: { kind: { t: 'int', min: 1, max: 1_000_000 }, required: true },
       serviceDate: { kind: { t: 'date' } },
       reference: { kind: str(0, 128) },
-      expiresAt: { kind: { t: 'instant' } },
+      // The DTO reads any instant; "in the future" is checked once the authorization is found (a cross rule here).
+      expiresAt: { kind: { t: 'instant', past: true } },
+      serviceCode: { kind: str(0, 100, { pattern: SERVICE_CODE }) },
+      modifiers: { kind: { t: 'modifiers' } },
     },
-    valid: () => ({ units: 1, reference: `appt-${next()}` }),
+    valid: () => ({ units: 1, reference: `appt-${next()}`, serviceCode: '97153' }),
+    cross: (b) => (b.expiresAt !== undefined && !isFutureInstant(b.expiresAt) ? ['expiresAt'] : []),
     success: 201,
     // fx.reserveAuth is ACTIVE, runs from 400 days ago to 400 days ahead and holds 1,000,000
     // units (every reservation made here is released again): OUTSIDE_AUTHORIZATION_PERIOD only for
@@ -533,6 +716,11 @@ const bodyRoutes = (): BodyRoute[] => [
         [fx.reserveAuth.id],
       );
       const serviceDate: string = b.serviceDate ?? dayOffset(0);
+      // Its one line is 97153 without modifiers: another code, or modifiers with the code, name no line of it.
+      // (Without serviceCode the one line is taken, whatever modifiers say.)
+      if (b.serviceCode !== undefined && (b.serviceCode !== '97153' || (b.modifiers !== undefined && canonicalModifiers(b.modifiers) !== ''))) {
+        return { status: 409, code: 'NO_MATCHING_LINE', fields: { serviceCode: b.serviceCode } };
+      }
       if (serviceDate < a.startDate || serviceDate > a.endDate) {
         return { status: 409, code: 'OUTSIDE_AUTHORIZATION_PERIOD', fields: { serviceDate, startDate: a.startDate, endDate: a.endDate } };
       }
@@ -564,7 +752,135 @@ const bodyRoutes = (): BodyRoute[] => [
     },
     runs: 200,
   },
+  {
+    name: 'POST /authorizations/:id/lines (as ADMIN)',
+    method: 'POST',
+    path: () => `/api/v1/authorizations/${fx.linesAuth.id}/lines`,
+    token: () => A.tokens.ADMIN,
+    fields: {
+      serviceCode: { kind: str(0, 100, { pattern: SERVICE_CODE }), required: true },
+      modifiers: { kind: { t: 'modifiers' } },
+      totalUnits: { kind: UNITS, required: true },
+      caps: { kind: { t: 'caps' } },
+    },
+    // A modifier set of its own per line (the fixture is replaced before it has 20 lines).
+    valid: () => ({ serviceCode: 'H2019', modifiers: [String(fx.linesAuth.keys.length).padStart(2, '0')], totalUnits: 10, caps: [{ period: 'DAY', units: 4 }] }),
+    // After the DTO: a line alike (serviceCode), the lines adding up over 1,000,000 without a pool (totalUnits), two caps of one period.
+    cross: (b) =>
+      fx.linesAuth.keys.includes(lineKey(b)) ? ['serviceCode'] : fx.linesAuth.total + b.totalUnits > 1_000_000 ? ['totalUnits'] : duplicatePeriods(b.caps) ? ['caps'] : [],
+    success: 201,
+    accepted: async (res, b) => {
+      const total = fx.linesAuth.total + b.totalUnits;
+      expect(res.body).toMatchObject({ id: fx.linesAuth.id, serviceCode: null, poolUnits: null, totalUnits: total, availableUnits: total });
+      const line = res.body.lines.find((l: { serviceCode: string; modifiers: string[] }) => lineKey(l) === lineKey(b));
+      expect(line).toMatchObject({ serviceCode: b.serviceCode, modifiers: canonicalModifiers(b.modifiers).split(',').filter(Boolean), totalUnits: b.totalUnits, usedUnits: 0, scheduledUnits: 0 });
+      expect(byPeriod(line.caps)).toEqual(byPeriod(b.caps ?? []));
+      const { rows } = await t.sql.query("select units, line_id as \"lineId\" from ledger_entries where authorization_id = $1 and type = 'ADJUST' order by id desc limit 1", [fx.linesAuth.id]);
+      expect(rows).toEqual([{ units: b.totalUnits, lineId: line.id }]);
+      fx.linesAuth.keys.push(lineKey(b));
+      fx.linesAuth.total = total;
+      if (fx.linesAuth.keys.length >= 15 || total > 900_000) fx.linesAuth = await newLinesAuthorization();
+    },
+    runs: 250,
+  },
+  {
+    name: 'PATCH /authorizations/:id/lines/:lineId (as ADMIN)',
+    method: 'PATCH',
+    path: () => `/api/v1/authorizations/${fx.lineAuth.id}/lines/${fx.lineAuth.lineId}`,
+    token: () => A.tokens.ADMIN,
+    fields: { totalUnits: { kind: UNITS }, caps: { kind: { t: 'caps' } } },
+    valid: () => ({ totalUnits: 20 + (counter % 9), caps: [{ period: 'MONTH', units: 10 }] }),
+    // The other line holds 60 units and there is no pool: the lines may not add up over 1,000,000.
+    cross: (b) => (b.totalUnits !== undefined && b.totalUnits + 60 > 1_000_000 ? ['totalUnits'] : duplicatePeriods(b.caps) ? ['caps'] : []),
+    success: 200,
+    // No 409: nothing is ever reserved on it (no TOTAL_BELOW_ALLOCATED, no CAP_BELOW_HELD).
+    accepted: async (res, b) => {
+      const line = res.body.lines.find((l: { id: string }) => l.id === fx.lineAuth.lineId);
+      expect(line).toMatchObject({ serviceCode: '97155', modifiers: ['HO'], ...(b.totalUnits !== undefined ? { totalUnits: b.totalUnits } : {}) });
+      expect(res.body).toMatchObject({ id: fx.lineAuth.id, totalUnits: 60 + line.totalUnits });
+      if (b.caps !== undefined) expect(byPeriod(line.caps)).toEqual(byPeriod(b.caps));
+    },
+    runs: 200,
+  },
+  {
+    name: 'POST /reservations (as PRACTITIONER)',
+    method: 'POST',
+    path: () => '/api/v1/reservations',
+    token: () => A.tokens.PRACTITIONER,
+    fields: {
+      patientId: { kind: str(1, 128), required: true },
+      serviceCode: { kind: str(0, 100, { pattern: SERVICE_CODE }), required: true },
+      modifiers: { kind: { t: 'modifiers' } },
+      units: { kind: UNITS, required: true },
+      serviceDate: { kind: { t: 'date' } },
+      reference: { kind: str(0, 128) },
+      // "In the future" is checked once there is a candidate (below), like the v1 route checks it once the authorization is found.
+      expiresAt: { kind: { t: 'instant', past: true } },
+    },
+    valid: () => ({ patientId: fx.patient.patientId, serviceCode: '97153', units: 1, reference: `appt-${next()}` }),
+    success: 201,
+    business: { 409: ['NO_AUTHORIZATION_AVAILABLE'] },
+    // The eligible authorizations (SPEC §10: A's, the patient's, stored ACTIVE, dates covering the day, a matching line).
+    // None: 409 with no candidates. Only the fixture (1,000,000 units, every hold released again): it fits.
+    refusal: async (b) => {
+      const day: string = b.serviceDate ?? dayOffset(0);
+      const { rows } = await t.sql.query(
+        `select a.id from authorizations a where a.organization_id = $1 and a.patient_id = $2 and a.status = 'ACTIVE' and $3::date between a.start_date and a.end_date
+           and exists (select 1 from authorization_lines l where l.authorization_id = a.id and l.service_code = $4 and ($5::text is null or l.modifiers = $5))`,
+        [A.id, b.patientId, day, b.serviceCode, b.modifiers === undefined ? null : canonicalModifiers(b.modifiers)],
+      );
+      if (rows.length === 0) return { status: 409, code: 'NO_AUTHORIZATION_AVAILABLE', fields: { candidates: [] } };
+      if (b.expiresAt !== undefined && !isFutureInstant(b.expiresAt)) return { status: 400, code: 'VALIDATION_FAILED', fields: { fields: [expect.objectContaining({ field: 'expiresAt' })] } };
+      return rows.length === 1 && rows[0].id === fx.patient.authorizationId ? undefined : 'business';
+    },
+    accepted: async (res, b) => {
+      if (b.patientId === fx.patient.patientId) expect(res.body.reservation.authorizationId).toBe(fx.patient.authorizationId);
+      expect(res.body.reservation).toMatchObject({ units: b.units, reference: b.reference ?? null, status: 'SCHEDULED', serviceDate: b.serviceDate ?? dayOffset(0) });
+      expect(res.body.authorization).toMatchObject({ id: res.body.reservation.authorizationId, patientId: b.patientId });
+      const line = res.body.authorization.lines.find((l: { id: string }) => l.id === res.body.reservation.lineId);
+      expect(line).toMatchObject({ serviceCode: b.serviceCode, ...(b.modifiers !== undefined ? { modifiers: canonicalModifiers(b.modifiers).split(',').filter(Boolean) } : {}) });
+      if (b.expiresAt) expect(Date.parse(res.body.reservation.expiresAt)).toBe(Date.parse(b.expiresAt));
+      const released = await send('POST', `/api/v1/reservations/${res.body.reservation.id}/release`, A.tokens.PRACTITIONER);
+      expect(released.status).toBe(200);
+    },
+    runs: 300,
+  },
+  {
+    name: 'PATCH /reservations/:id (as PRACTITIONER)',
+    method: 'PATCH',
+    path: () => `/api/v1/reservations/${fx.moveReservation.id}`,
+    token: () => A.tokens.PRACTITIONER,
+    fields: { units: { kind: UNITS }, serviceDate: { kind: { t: 'date' } } },
+    valid: () => ({ units: 1 + (counter % 9), serviceDate: dayOffset(counter % 30) }),
+    success: 200,
+    // Its authorization holds 1,000,000 units and nothing else: a move fits unless the new date is outside its period.
+    refusal: async (b) => {
+      const m = fx.moveReservation;
+      const serviceDate: string = b.serviceDate ?? m.serviceDate;
+      const unchanged = (b.units ?? m.units) === m.units && serviceDate === m.serviceDate;
+      if (!unchanged && (serviceDate < m.startDate || serviceDate > m.endDate)) {
+        return { status: 409, code: 'OUTSIDE_AUTHORIZATION_PERIOD', fields: { serviceDate, startDate: m.startDate, endDate: m.endDate } };
+      }
+      return undefined;
+    },
+    accepted: async (res, b) => {
+      const m = fx.moveReservation;
+      const moved = { units: b.units ?? m.units, serviceDate: b.serviceDate ?? m.serviceDate };
+      expect(res.body.reservation).toMatchObject({ id: m.id, status: 'SCHEDULED', ...moved });
+      expect(res.body.authorization).toMatchObject({ scheduledUnits: moved.units, usedUnits: 0 });
+      const { rows } = await t.sql.query('select units, service_date::text as "serviceDate", status from reservations where id = $1', [m.id]);
+      expect(rows).toEqual([{ ...moved, status: 'SCHEDULED' }]);
+      fx.moveReservation = { ...m, ...moved };
+    },
+    runs: 200,
+  },
 ];
+
+/** An authorization for POST …/lines: one line 97153 of 100 units, no pool. */
+async function newLinesAuthorization(): Promise<{ id: string; keys: string[]; total: number }> {
+  const auth = await createAuthorization(t.request, A.tokens.ADMIN, { patientId: `lines-${next()}`, totalUnits: 100 });
+  return { id: auth.id, keys: ['97153|'], total: 100 };
+}
 
 // ---------------------------------------------------------------------------------------------
 beforeAll(async () => {
@@ -586,6 +902,31 @@ beforeAll(async () => {
   const bRes = await t.request('POST', `/api/v1/authorizations/${bAuth.id}/reservations`, { token: B.tokens.ADMIN, body: { units: 3 } });
   const settingsOrg = await t.request('POST', '/api/v1/organizations', { token: root, body: { name: `Settings ${next()}` } });
   pgTimeZones = new Set((await t.sql.query<{ name: string }>('select name from pg_timezone_names')).rows.map((r) => r.name));
+  const twoLines = {
+    serviceCode: undefined,
+    totalUnits: undefined,
+    lines: [
+      { serviceCode: '97153', totalUnits: 60, caps: [{ period: 'WEEK', units: 20 }] },
+      { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+    ],
+  };
+  const lineAuth = await createAuthorization(t.request, A.tokens.ADMIN, { patientId: `line-${next()}`, ...twoLines });
+  const patientId = `patient-${next()}`;
+  const patientAuth = await createAuthorization(t.request, A.tokens.ADMIN, {
+    patientId,
+    serviceCode: undefined,
+    totalUnits: undefined,
+    lines: [
+      { serviceCode: '97153', totalUnits: 1_000_000 },
+      { serviceCode: '97155', modifiers: ['HO'], totalUnits: 1_000_000 },
+    ],
+    poolUnits: 1_000_000,
+    startDate: dayOffset(-400),
+    endDate: dayOffset(400),
+  });
+  const moveAuth = await createAuthorization(t.request, A.tokens.ADMIN, { patientId: `move-${next()}`, totalUnits: 1_000_000, startDate: dayOffset(-400), endDate: dayOffset(400) });
+  const moveRes = await t.request('POST', `/api/v1/authorizations/${moveAuth.id}/reservations`, { token: A.tokens.PRACTITIONER, body: { units: 3, serviceDate: dayOffset(0) } });
+  expect(moveRes.status).toBe(201);
   fx = {
     patchAuth: { id: patchAuth.id, startDate: patchAuth.startDate },
     reserveAuth,
@@ -596,14 +937,38 @@ beforeAll(async () => {
     bReservationId: bRes.body.reservation.id,
     bUserId: B.userIds.VIEWER,
     settingsOrgId: settingsOrg.body.id,
+    linesAuth: { id: '', keys: [], total: 0 },
+    lineAuth: { id: lineAuth.id, lineId: lineAuth.lines.find((l: { serviceCode: string }) => l.serviceCode === '97155').id },
+    patient: { patientId, authorizationId: patientAuth.id },
+    moveReservation: { id: moveRes.body.reservation.id, units: 3, serviceDate: dayOffset(0), startDate: moveAuth.startDate, endDate: moveAuth.endDate },
   };
+  fx.linesAuth = await newLinesAuthorization();
   await newReservationToConsume();
 });
 afterAll(() => t?.close());
 
 describe('fuzz: hostile bodies on every route with a body', () => {
   // Built lazily: the arbitraries need the organizations' ids.
-  const names = ['POST /auth/login', 'POST /organizations', 'PATCH /organizations/:id (as SUPER_ADMIN)', 'POST /users (as ADMIN)', 'PATCH /users/:id (as ADMIN)', 'POST /authorizations (as ADMIN)', 'PATCH /authorizations/:id (as ADMIN)', 'POST /authorizations/:id/reservations (as PRACTITIONER)', 'POST /reservations/:id/consume (as PRACTITIONER)'];
+  const names = [
+    'POST /auth/login',
+    'POST /organizations',
+    'PATCH /organizations/:id (as SUPER_ADMIN)',
+    'POST /users (as ADMIN)',
+    'PATCH /users/:id (as ADMIN)',
+    'POST /authorizations (as ADMIN)',
+    'POST /authorizations {lines, poolUnits, caps} (as ADMIN)',
+    'PATCH /authorizations/:id (as ADMIN)',
+    'POST /authorizations/:id/lines (as ADMIN)',
+    'PATCH /authorizations/:id/lines/:lineId (as ADMIN)',
+    'POST /authorizations/:id/reservations (as PRACTITIONER)',
+    'POST /reservations (as PRACTITIONER)',
+    'PATCH /reservations/:id (as PRACTITIONER)',
+    'POST /reservations/:id/consume (as PRACTITIONER)',
+  ];
+
+  it('the table has every route with a body (and both shapes of POST /authorizations)', () => {
+    expect(bodyRoutes().map((r) => r.name).sort()).toEqual([...names].sort());
+  });
 
   it.each(names)('%s: a mutated valid body is 400 VALIDATION_FAILED naming exactly the bad fields, or accepted consistently; never a 5xx; a rejection writes nothing', async (name) => {
     const route = bodyRoutes().find((r) => r.name === name)!;
@@ -612,6 +977,7 @@ describe('fuzz: hostile bodies on every route with a body', () => {
         const before = await fingerprint(t.sql);
         const { raw, proto } = buildBody(route.valid(), ops);
         const parsed = proto ? undefined : (JSON.parse(raw) as Record<string, any>);
+        if (SKIP_KNOWN_500) fc.pre(!parsed || !arrayInCapsOrLines(parsed));
         const justified = parsed && route.refusal && !invalidFields(route, parsed).length ? await route.refusal(parsed) : undefined;
         const res = await send(route.method, route.path(), route.token() || undefined, raw);
         expectNo5xx(res);
@@ -627,6 +993,11 @@ describe('fuzz: hostile bodies on every route with a body', () => {
             const refused = firstRefusedTopKey(body);
             const expected = refused ? [refused] : bad;
             expect(new Set(reportedFields(res.body))).toEqual(new Set(expected.map((k) => k.split('.')[0])));
+          } else if (justified === 'business') {
+            // The state is beyond the model (here: other authorizations of a patient): the success or a business rejection.
+            if (res.status !== route.success && !(route.business?.[res.status] ?? []).includes(res.body?.code)) {
+              throw new Error(`a DTO-valid body got ${res.status} (expected ${route.success} or ${JSON.stringify(route.business ?? {})}): ${res.text}`);
+            }
           } else if (justified) {
             // The model says valid and the fixture's state justifies exactly this refusal.
             expectAnswer(res, justified.status, justified.code);
@@ -849,6 +1220,11 @@ describe('fuzz: hostile path parameters on every id route', () => {
     { route: 'GET /reservations/:id', method: 'GET', path: (id) => `/api/v1/reservations/${id}`, token: () => A.tokens.VIEWER },
     { route: 'POST /reservations/:id/consume', method: 'POST', path: (id) => `/api/v1/reservations/${id}/consume`, token: () => A.tokens.PRACTITIONER, body: '{"units":1}' },
     { route: 'POST /reservations/:id/release', method: 'POST', path: (id) => `/api/v1/reservations/${id}/release`, token: () => A.tokens.PRACTITIONER },
+    { route: 'PATCH /reservations/:id', method: 'PATCH', path: (id) => `/api/v1/reservations/${id}`, token: () => A.tokens.PRACTITIONER, body: '{"units":1,"serviceDate":"2026-01-05"}' },
+    { route: 'POST /authorizations/:id/lines', method: 'POST', path: (id) => `/api/v1/authorizations/${id}/lines`, token: () => A.tokens.ADMIN, body: '{"serviceCode":"97156","modifiers":["HO"],"totalUnits":5}' },
+    // Either id may be the hostile one: a real line under a hostile authorization id, or a hostile line id under A's own authorization.
+    { route: 'PATCH /authorizations/:id/lines/:lineId (hostile :id)', method: 'PATCH', path: (id) => `/api/v1/authorizations/${id}/lines/${fx.lineAuth.lineId}`, token: () => A.tokens.ADMIN, body: '{"totalUnits":7,"caps":[]}' },
+    { route: 'PATCH /authorizations/:id/lines/:lineId (hostile :lineId)', method: 'PATCH', path: (id) => `/api/v1/authorizations/${fx.lineAuth.id}/lines/${id}`, token: () => A.tokens.ADMIN, body: '{"totalUnits":7,"caps":[]}' },
     { route: 'PATCH /users/:id', method: 'PATCH', path: (id) => `/api/v1/users/${id}`, token: () => A.tokens.ADMIN, body: '{"role":"ADMIN","active":false}' },
     { route: 'GET /organizations/:id', method: 'GET', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN },
     { route: 'PATCH /organizations/:id', method: 'PATCH', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN, body: '{"name":"hijacked","timeZone":"America/New_York","lowUnitsPercent":7}' },
@@ -1025,9 +1401,10 @@ describe('fuzz: hostile headers', () => {
     const targets = [
       { path: () => '/api/v1/organizations', token: () => root, body: () => JSON.stringify({ name: `Idem ${next()}` }) },
       { path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, token: () => A.tokens.PRACTITIONER, body: () => JSON.stringify({ units: 1, reference: next() }) },
+      { path: () => '/api/v1/reservations', token: () => A.tokens.PRACTITIONER, body: () => JSON.stringify({ patientId: fx.patient.patientId, serviceCode: '97155', modifiers: ['HO'], units: 1, reference: next() }) },
     ];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(0, 1), keyArb, async (which, key) => {
+      fc.asyncProperty(fc.constantFrom(0, 1, 2), keyArb, async (which, key) => {
         const target = targets[which];
         const before = await fingerprint(t.sql);
         // Header bytes are latin1 on the wire (a character above U+00FF keeps only its low byte).
@@ -1220,6 +1597,10 @@ describe('fuzz: raw bodies (invalid UTF-8, deep nesting, the 100 kB limit)', () 
     { route: 'PATCH /authorizations/:id', method: 'PATCH', path: () => `/api/v1/authorizations/${fx.patchAuth.id}`, token: () => A.tokens.ADMIN, text: 'notes', rest: {} },
     { route: 'POST /authorizations/:id/reservations', method: 'POST', path: () => `/api/v1/authorizations/${fx.reserveAuth.id}/reservations`, token: () => A.tokens.PRACTITIONER, text: 'reference', rest: { units: 1 } },
     { route: 'POST /reservations/:id/consume', method: 'POST', path: () => `/api/v1/reservations/${fx.consumeReservation.id}/consume`, token: () => A.tokens.PRACTITIONER, text: 'units', rest: {} },
+    { route: 'POST /authorizations/:id/lines', method: 'POST', path: () => `/api/v1/authorizations/${fx.linesAuth.id}/lines`, token: () => A.tokens.ADMIN, text: 'serviceCode', rest: { totalUnits: 5 } },
+    { route: 'PATCH /authorizations/:id/lines/:lineId', method: 'PATCH', path: () => `/api/v1/authorizations/${fx.lineAuth.id}/lines/${fx.lineAuth.lineId}`, token: () => A.tokens.ADMIN, text: 'totalUnits', rest: { caps: [] } },
+    { route: 'POST /reservations', method: 'POST', path: () => '/api/v1/reservations', token: () => A.tokens.PRACTITIONER, text: 'patientId', rest: { serviceCode: '97153', units: 1 } },
+    { route: 'PATCH /reservations/:id', method: 'PATCH', path: () => `/api/v1/reservations/${fx.moveReservation.id}`, token: () => A.tokens.PRACTITIONER, text: 'serviceDate', rest: { units: 2 } },
   ];
   type Target = (typeof TARGETS)[number];
   /** Login reads at most 8 kB (an email and a password), every other route 100 kB. */
@@ -1328,7 +1709,10 @@ describe('fuzz: unknown routes and methods', () => {
     [/^\/api\/v1\/authorizations\/[^/]+$/, ['GET', 'PATCH', 'DELETE']],
     [/^\/api\/v1\/authorizations\/[^/]+\/reservations$/, ['GET', 'POST']],
     [/^\/api\/v1\/authorizations\/[^/]+\/ledger$/, ['GET']],
-    [/^\/api\/v1\/reservations\/[^/]+$/, ['GET']],
+    [/^\/api\/v1\/authorizations\/[^/]+\/lines$/, ['POST']],
+    [/^\/api\/v1\/authorizations\/[^/]+\/lines\/[^/]+$/, ['PATCH']],
+    [/^\/api\/v1\/reservations$/, ['POST']],
+    [/^\/api\/v1\/reservations\/[^/]+$/, ['GET', 'PATCH']],
     [/^\/api\/v1\/reservations\/[^/]+\/(consume|release)$/, ['POST']],
     [/^\/health\/(live|ready)$/, ['GET']],
     [/^\/metrics$/, ['GET']],
@@ -1344,6 +1728,7 @@ describe('fuzz: unknown routes and methods', () => {
     fc.tuple(fc.constantFrom('', 'auth/', 'organizations/x/', 'users/x/', 'authorizations/', 'reservations/'), segment).map(([p, x]) => `/api/v1/${p}${x}`),
     fc.tuple(id, segment).map(([i, x]) => `/api/v1/authorizations/${i}/${x}`),
     fc.tuple(id, fc.constantFrom('reservations', 'ledger', 'consume', 'release'), segment).map(([i, r, x]) => `/api/v1/authorizations/${i}/${r}/${x}`),
+    fc.tuple(id, id, segment).map(([i, l, x]) => `/api/v1/authorizations/${i}/lines/${l}/${x}`),
     fc.tuple(id, segment).map(([i, x]) => `/api/v1/reservations/${i}/${x}`),
     fc.tuple(fc.constantFrom('/api/v2/authorizations', '/api/v0', '/v1/authorizations', '/api/authorizations'), fc.constantFrom('', '/x')).map(([p, x]) => `${p}${x}`),
     // Unknown paths at the root and under the probes.
@@ -1355,7 +1740,8 @@ describe('fuzz: unknown routes and methods', () => {
     id.map((i) => `/api/v1/authorizations/${i}`),
     id.map((i) => `/api/v1/users/${i}`),
     id.map((i) => `/api/v1/organizations/${i}`),
-    fc.tuple(id, fc.constantFrom('reservations', 'ledger')).map(([i, r]) => `/api/v1/authorizations/${i}/${r}`),
+    fc.tuple(id, fc.constantFrom('reservations', 'ledger', 'lines')).map(([i, r]) => `/api/v1/authorizations/${i}/${r}`),
+    fc.tuple(id, id).map(([i, l]) => `/api/v1/authorizations/${i}/lines/${l}`),
     fc.tuple(id, fc.constantFrom('', '/consume', '/release')).map(([i, r]) => `/api/v1/reservations/${i}${r}`),
   );
   const method = fc.constantFrom('PUT', 'OPTIONS', 'TRACE', 'HEAD', 'GET', 'POST', 'PATCH', 'DELETE', 'PROPFIND', 'MKCOL', 'PURGE', 'LOCK', 'SEARCH');

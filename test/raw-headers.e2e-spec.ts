@@ -6,7 +6,7 @@
 // gives exactly one answer:
 //   - obs-text (0x80-0xff) reaches the application. Authorization: 401 UNAUTHORIZED on every route
 //     that needs a token (and /metrics), ignored on public routes. Idempotency-Key: 400
-//     VALIDATION_FAILED naming it on the six routes that read it, ignored elsewhere. X-Request-Id:
+//     VALIDATION_FAILED naming it on the nine routes that read it, ignored elsewhere. X-Request-Id:
 //     ignored, a new UUID returned and logged instead. Content-Type: in the media type the body is
 //     not JSON, 415 where a body is sent, ignored where none is; in the charset parameter the body
 //     is read as UTF-8 like any unreadable charset parameter, so the normal answer.
@@ -35,7 +35,7 @@ let org: OrgWorld;
 /** Every line the app logged, parsed. */
 const logLines: Record<string, unknown>[] = [];
 /** Objects the read routes look at, and the ones the unit operations draw on. */
-let shared: { authorizationId: string; reservationId: string; userId: string; unitsAuthorizationId: string };
+let shared: { authorizationId: string; reservationId: string; userId: string; unitsAuthorizationId: string; patientId: string; lineAuthorizationId: string; lineId: string };
 
 interface Route {
   name: string;
@@ -140,6 +140,41 @@ const ROUTES: Route[] = [
     call: async () => ({ path: `/api/v1/reservations/${await freshReservation()}/release` }),
   },
   { name: 'GET /api/v1/authorizations/:id/ledger', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: async () => ({ path: `/api/v1/authorizations/${shared.authorizationId}/ledger` }) },
+  // SPEC §10
+  {
+    name: 'POST /api/v1/authorizations/:id/lines',
+    method: 'POST',
+    success: 201,
+    idempotent: true,
+    token: () => org.tokens.ADMIN,
+    call: async () => ({
+      path: `/api/v1/authorizations/${(await createAuthorization(t.request, org.tokens.ADMIN)).id}/lines`,
+      body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 10, caps: [{ period: 'WEEK', units: 5 }] },
+    }),
+  },
+  {
+    name: 'PATCH /api/v1/authorizations/:id/lines/:lineId',
+    method: 'PATCH',
+    success: 200,
+    token: () => org.tokens.ADMIN,
+    call: async () => ({ path: `/api/v1/authorizations/${shared.lineAuthorizationId}/lines/${shared.lineId}`, body: { caps: [{ period: 'MONTH', units: 30 }] } }),
+  },
+  {
+    name: 'POST /api/v1/reservations',
+    method: 'POST',
+    success: 201,
+    idempotent: true,
+    token: () => org.tokens.PRACTITIONER,
+    call: async () => ({ path: '/api/v1/reservations', body: { patientId: shared.patientId, serviceCode: '97153', units: 1 } }),
+  },
+  {
+    name: 'PATCH /api/v1/reservations/:id',
+    method: 'PATCH',
+    success: 200,
+    idempotent: true,
+    token: () => org.tokens.PRACTITIONER,
+    call: async () => ({ path: `/api/v1/reservations/${await freshReservation()}`, body: { units: 2, serviceDate: dayOffset(1) } }),
+  },
   { name: 'GET /health/live', method: 'GET', success: 200, call: at('/health/live') },
   { name: 'GET /health/ready', method: 'GET', success: 200, call: at('/health/ready') },
   { name: 'GET /metrics', method: 'GET', success: 200, token: () => METRICS_TOKEN, call: at('/metrics') },
@@ -245,13 +280,32 @@ beforeAll(async () => {
   const authorization = await createAuthorization(t.request, org.tokens.ADMIN);
   const units = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 1_000_000 });
   const reservation = await t.request('POST', `/api/v1/authorizations/${authorization.id}/reservations`, { token: org.tokens.ADMIN, body: { units: 2 } });
-  shared = { authorizationId: authorization.id, reservationId: reservation.body.reservation.id, userId: org.userIds.VIEWER, unitsAuthorizationId: units.id };
+  const patientId = unique('patient');
+  await createAuthorization(t.request, org.tokens.ADMIN, { patientId, totalUnits: 1_000_000 });
+  const lines = await createAuthorization(t.request, org.tokens.ADMIN, {
+    patientId: unique('patient'),
+    serviceCode: undefined,
+    totalUnits: undefined,
+    lines: [
+      { serviceCode: '97153', totalUnits: 60 },
+      { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+    ],
+  });
+  shared = {
+    authorizationId: authorization.id,
+    reservationId: reservation.body.reservation.id,
+    userId: org.userIds.VIEWER,
+    unitsAuthorizationId: units.id,
+    patientId,
+    lineAuthorizationId: lines.id,
+    lineId: lines.lines[1].id,
+  };
 });
 afterAll(() => t?.close());
 
-it(`covers every route of SPEC §5, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(25);
-  expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(6);
+it(`covers every route of SPEC §5 and §10, the probes, /metrics and the docs (${ROUTES.length})`, () => {
+  expect(ROUTES).toHaveLength(29);
+  expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 
 describe.each(PLACEMENTS.map((p) => [p.name, p]))('%s', (_name, placement) => {

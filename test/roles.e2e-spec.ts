@@ -213,6 +213,57 @@ const ROUTES: RoleRoute[] = [
     },
   },
   {
+    route: 'POST /authorizations {lines, poolUnits, caps}',
+    allowed: MANAGERS,
+    success: 201,
+    cell: async (actor) => {
+      const patientId = unique('patient');
+      const body = {
+        patientId,
+        authNumber: unique('AUTH'),
+        lines: [
+          { serviceCode: '97153', totalUnits: 40, caps: [{ period: 'WEEK', units: 10 }] },
+          { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+        ],
+        poolUnits: 50,
+        caps: [{ period: 'MONTH', units: 30 }],
+        startDate: dayOffset(-1),
+        endDate: dayOffset(30),
+        ...(actor === 'SUPER_ADMIN' ? { organizationId: org.id } : {}),
+      };
+      return {
+        call: { method: 'POST', path: '/api/v1/authorizations', body },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select id, organization_id, pool_units, total_units from authorizations where patient_id = $1', [patientId]);
+          expect(rows.rows).toEqual(allowed ? [{ id: expect.any(String), organization_id: org.id, pool_units: 50, total_units: 50 }] : []);
+          if (!allowed) return;
+          const state = await dbState(t.sql, { authorizationId: rows.rows[0].id });
+          expect(state.lines!.map((l) => `${l.service_code}/${l.modifiers}:${l.total_units}`).sort()).toEqual(['97153/:40', '97155/HO:20']);
+          expect(state.caps!.map((c) => `${c.line_id === null ? 'authorization' : 'line'}:${c.period}:${c.units}`).sort()).toEqual(['authorization:MONTH:30', 'line:WEEK:10']);
+          expect(state.ledger).toEqual([]);
+          expect(res.body).toMatchObject({
+            organizationId: org.id,
+            patientId,
+            serviceCode: null,
+            poolUnits: 50,
+            totalUnits: 50,
+            usedUnits: 0,
+            scheduledUnits: 0,
+            availableUnits: 50,
+            caps: [{ period: 'MONTH', units: 30 }],
+            status: 'ACTIVE',
+          });
+          expect(res.body.lines).toEqual(
+            expect.arrayContaining([
+              expect.objectContaining({ serviceCode: '97153', modifiers: [], totalUnits: 40, availableUnits: 40, caps: [{ period: 'WEEK', units: 10 }] }),
+              expect.objectContaining({ serviceCode: '97155', modifiers: ['HO'], totalUnits: 20, availableUnits: 20, caps: [] }),
+            ]),
+          );
+        },
+      };
+    },
+  },
+  {
     route: 'GET /authorizations',
     allowed: EVERY_ROLE,
     success: 200,
@@ -247,6 +298,71 @@ const ROUTES: RoleRoute[] = [
           expect(state.authorization).toEqual([expect.objectContaining({ total_units: allowed ? 60 : 50, notes: allowed ? 'adjusted' : null })]);
           expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['ADJUST:10'] : []);
           if (allowed) expect(res.body).toMatchObject({ id: auth.id, totalUnits: 60, availableUnits: 60, notes: 'adjusted' });
+        },
+      };
+    },
+  },
+  {
+    route: 'PATCH /authorizations/:id {caps}',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => {
+      const auth = await f.authorization({ totalUnits: 50 });
+      return {
+        call: { method: 'PATCH', path: `/api/v1/authorizations/${auth.id}`, body: { caps: [{ period: 'WEEK', units: 15 }] } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.caps!.map((c) => `${c.line_id}:${c.period}:${c.units}`)).toEqual(allowed ? ['null:WEEK:15'] : []);
+          expect(state.authorization).toEqual([expect.objectContaining({ total_units: 50, used_units: 0, scheduled_units: 0 })]);
+          if (allowed) expect(res.body).toMatchObject({ id: auth.id, totalUnits: 50, caps: [{ period: 'WEEK', units: 15 }] });
+        },
+      };
+    },
+  },
+  {
+    route: 'POST /authorizations/:id/lines',
+    allowed: MANAGERS,
+    success: 201,
+    cell: async () => {
+      const auth = await f.authorization({ totalUnits: 50 });
+      return {
+        call: { method: 'POST', path: `/api/v1/authorizations/${auth.id}/lines`, body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20, caps: [{ period: 'DAY', units: 4 }] } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.lines!.map((l) => `${l.service_code}/${l.modifiers}:${l.total_units}`).sort()).toEqual(allowed ? ['97153/:50', '97155/HO:20'] : ['97153/:50']);
+          expect(state.authorization).toEqual([expect.objectContaining({ total_units: allowed ? 70 : 50, service_code: allowed ? null : '97153' })]);
+          expect(state.caps!.map((c) => `${c.period}:${c.units}`)).toEqual(allowed ? ['DAY:4'] : []);
+          const added = state.lines!.find((l) => l.service_code === '97155');
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}:${e.line_id}`)).toEqual(allowed ? [`ADJUST:20:${added!.id}`] : []);
+          if (!allowed) return;
+          expect(res.body).toMatchObject({ id: auth.id, serviceCode: null, totalUnits: 70, availableUnits: 70 });
+          expect(res.body.lines).toEqual(
+            expect.arrayContaining([expect.objectContaining({ id: added!.id, serviceCode: '97155', modifiers: ['HO'], totalUnits: 20, caps: [{ period: 'DAY', units: 4 }] })]),
+          );
+        },
+      };
+    },
+  },
+  {
+    route: 'PATCH /authorizations/:id/lines/:lineId',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async () => {
+      const auth = await f.twoLineAuthorization();
+      const line = f.lineOf(auth, '97155', ['HO']);
+      return {
+        call: { method: 'PATCH', path: `/api/v1/authorizations/${auth.id}/lines/${line.id}`, body: { totalUnits: 25, caps: [{ period: 'MONTH', units: 10 }] } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.lines!.find((l) => l.id === line.id)).toEqual(expect.objectContaining({ total_units: allowed ? 25 : 20 }));
+          expect(state.authorization).toEqual([expect.objectContaining({ total_units: allowed ? 85 : 80 })]);
+          expect(state.caps!.filter((c) => c.line_id === line.id).map((c) => `${c.period}:${c.units}`)).toEqual(allowed ? ['MONTH:10'] : []);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}:${e.line_id}`)).toEqual(allowed ? [`ADJUST:5:${line.id}`] : []);
+          if (!allowed) return;
+          expect(res.body).toMatchObject({ id: auth.id, totalUnits: 85 });
+          expect(res.body.lines).toEqual(
+            expect.arrayContaining([expect.objectContaining({ id: line.id, serviceCode: '97155', modifiers: ['HO'], totalUnits: 25, caps: [{ period: 'MONTH', units: 10 }] })]),
+          );
         },
       };
     },
@@ -289,6 +405,30 @@ const ROUTES: RoleRoute[] = [
     },
   },
   {
+    route: 'POST /authorizations/:id/reservations {serviceCode, modifiers}',
+    allowed: UNIT_OPERATORS,
+    success: 201,
+    cell: async () => {
+      const auth = await f.twoLineAuthorization();
+      const line = f.lineOf(auth, '97155', ['HO']);
+      return {
+        call: { method: 'POST', path: `/api/v1/authorizations/${auth.id}/reservations`, body: { units: 3, serviceCode: '97155', modifiers: ['HO'] } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.lines!.map((l) => `${l.service_code}:${l.scheduled_units}`).sort()).toEqual(['97153:0', `97155:${allowed ? 3 : 0}`]);
+          expect(state.reservations!.map((r) => `${r.status}:${r.units}:${r.line_id}`)).toEqual(allowed ? [`SCHEDULED:3:${line.id}`] : []);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}:${e.line_id}`)).toEqual(allowed ? [`RESERVE:3:${line.id}`] : []);
+          if (allowed) {
+            expect(res.body).toMatchObject({
+              reservation: { authorizationId: auth.id, lineId: line.id, units: 3, status: 'SCHEDULED' },
+              authorization: { id: auth.id, scheduledUnits: 3, availableUnits: 77 },
+            });
+          }
+        },
+      };
+    },
+  },
+  {
     route: 'GET /authorizations/:id/reservations',
     allowed: EVERY_ROLE,
     success: 200,
@@ -309,6 +449,60 @@ const ROUTES: RoleRoute[] = [
         if (allowed) expect(res.body).toMatchObject({ id: shared.reservationId, authorizationId: shared.authorizationId, units: 4, status: 'SCHEDULED' });
       },
     }),
+  },
+  {
+    route: 'POST /reservations',
+    allowed: ['ADMIN', 'PRACTITIONER'],
+    success: 201,
+    cell: async () => {
+      // The patient's authorization (a weekly cap of 20 on 97153): the service must pick it.
+      const auth = await f.twoLineAuthorization({ patientId: unique('patient') });
+      const line = f.lineOf(auth, '97153');
+      const serviceDate = dayOffset(0);
+      return {
+        call: { method: 'POST', path: '/api/v1/reservations', body: { patientId: auth.patientId, serviceCode: '97153', units: 5, serviceDate, reference: unique('appt') } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: auth.id });
+          expect(state.lines!.find((l) => l.id === line.id)).toEqual(expect.objectContaining({ scheduled_units: allowed ? 5 : 0, used_units: 0 }));
+          expect(state.reservations!.map((r) => `${r.status}:${r.units}:${r.line_id}`)).toEqual(allowed ? [`SCHEDULED:5:${line.id}`] : []);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}:${e.line_id}`)).toEqual(allowed ? [`RESERVE:5:${line.id}`] : []);
+          expect(state.buckets!.reduce((sum, b) => sum + b.scheduled_units, 0)).toBe(allowed ? 5 : 0);
+          if (allowed) {
+            expect(res.body).toMatchObject({
+              reservation: { authorizationId: auth.id, lineId: line.id, units: 5, serviceDate, status: 'SCHEDULED' },
+              authorization: { id: auth.id, scheduledUnits: 5, availableUnits: 75 },
+            });
+          }
+        },
+      };
+    },
+  },
+  {
+    route: 'PATCH /reservations/:id',
+    allowed: UNIT_OPERATORS,
+    success: 200,
+    cell: async () => {
+      const { authorization, reservation } = await f.reservation(4);
+      const serviceDate = dayOffset(1);
+      return {
+        call: { method: 'PATCH', path: `/api/v1/reservations/${reservation.id}`, body: { units: 6, serviceDate } },
+        check: async (allowed, res) => {
+          const state = await dbState(t.sql, { authorizationId: authorization.id, reservationId: reservation.id });
+          const { rows } = await t.sql.query('select service_date::text as day from reservations where id = $1', [reservation.id]);
+          expect({ ...state.reservation![0], day: rows[0].day }).toEqual(
+            expect.objectContaining({ status: 'SCHEDULED', units: allowed ? 6 : 4, day: allowed ? serviceDate : reservation.serviceDate }),
+          );
+          expect(state.authorization).toEqual([expect.objectContaining({ used_units: 0, scheduled_units: allowed ? 6 : 4 })]);
+          expect(state.ledger!.map((e) => `${e.type}:${e.units}`)).toEqual(allowed ? ['RESERVE:4', 'RELEASE:4', 'RESERVE:6'] : ['RESERVE:4']);
+          if (allowed) {
+            expect(res.body).toMatchObject({
+              reservation: { id: reservation.id, units: 6, serviceDate, status: 'SCHEDULED' },
+              authorization: { id: authorization.id, scheduledUnits: 6, availableUnits: 44 },
+            });
+          }
+        },
+      };
+    },
   },
   {
     route: 'POST /reservations/:id/consume',
@@ -381,9 +575,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 19 routes of SPEC §5 under /api/v1 (login aside) for 5 callers', () => {
-    expect(ROUTES).toHaveLength(19);
-    expect(CELLS).toHaveLength(95);
+  it('covers all 23 routes of SPEC §5 and §10 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(23);
+    expect(ROUTES).toHaveLength(26);
+    expect(CELLS).toHaveLength(130);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

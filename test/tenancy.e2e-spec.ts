@@ -28,8 +28,9 @@ interface TenancyRoute {
   /** The roles of org A this route allows on A's own objects (SPEC §5 "who"). */
   roles: RoleName[];
   /** B's object(s) for one cell: fresh ones for mutating routes. `id` is the one in the path. */
-  target: () => Promise<{ id: string; state: Target }>;
-  call: (id: string) => Call;
+  target: () => Promise<{ id: string; parentId?: string; state: Target }>;
+  /** `parentId`: the authorization in the path of a line route (the id is then the line's). */
+  call: (id: string, parentId?: string) => Call;
 }
 
 const EVERY: RoleName[] = ['ADMIN', 'PRACTITIONER', 'VIEWER'];
@@ -49,6 +50,20 @@ const freshAuthorization = async () => {
 const freshReservation = async () => {
   const { authorization, reservation } = await fB.reservation(6);
   return { id: reservation.id as string, state: { authorizationId: authorization.id, reservationId: reservation.id } };
+};
+/** SPEC §10: B's authorization of two lines (97153 with a weekly cap, 97155-HO); the path names its 97155-HO line. */
+const freshLine = async () => {
+  const auth = await fB.twoLineAuthorization();
+  return { id: fB.lineOf(auth, '97155', ['HO']).id as string, parentId: auth.id as string, state: { authorizationId: auth.id } };
+};
+/** B's line, under an authorization of A's own: a line is found only in its own authorization. */
+const freshLineUnderOwnAuthorization = async () => {
+  const line = await freshLine();
+  return { ...line, parentId: (await fA.twoLineAuthorization()).id as string };
+};
+const freshTwoLineAuthorization = async () => {
+  const auth = await fB.twoLineAuthorization();
+  return { id: auth.id as string, state: { authorizationId: auth.id } };
 };
 /** B itself (an ADMIN may read and change only their own organization). */
 const organizationB = async () => ({ id: B.id, state: { organizationId: B.id } });
@@ -79,6 +94,36 @@ const ROUTES: TenancyRoute[] = [
     call: (id) => ({ method: 'POST', path: `/api/v1/authorizations/${id}/reservations`, body: { units: 5, serviceDate: dayOffset(0) } }),
   },
   {
+    route: 'PATCH /authorizations/:id {caps}',
+    roles: ADMIN_ONLY,
+    target: freshAuthorization,
+    call: (id) => ({ method: 'PATCH', path: `/api/v1/authorizations/${id}`, body: { caps: [{ period: 'DAY', units: 1 }, { period: 'WEEK', units: 2 }] } }),
+  },
+  {
+    route: 'POST /authorizations/:id/lines',
+    roles: ADMIN_ONLY,
+    target: freshAuthorization,
+    call: (id) => ({ method: 'POST', path: `/api/v1/authorizations/${id}/lines`, body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 10, caps: [{ period: 'DAY', units: 2 }] } }),
+  },
+  {
+    route: 'PATCH /authorizations/:id/lines/:lineId {totalUnits, caps}',
+    roles: ADMIN_ONLY,
+    target: freshLine,
+    call: (id, parentId) => ({ method: 'PATCH', path: `/api/v1/authorizations/${parentId}/lines/${id}`, body: { totalUnits: 400, caps: [{ period: 'MONTH', units: 1 }] } }),
+  },
+  {
+    route: "PATCH /authorizations/:id/lines/:lineId (A's own authorization, B's line)",
+    roles: ADMIN_ONLY,
+    target: freshLineUnderOwnAuthorization,
+    call: (id, parentId) => ({ method: 'PATCH', path: `/api/v1/authorizations/${parentId}/lines/${id}`, body: { totalUnits: 400 } }),
+  },
+  {
+    route: 'POST /authorizations/:id/reservations {serviceCode, modifiers}',
+    roles: OPERATORS,
+    target: freshTwoLineAuthorization,
+    call: (id) => ({ method: 'POST', path: `/api/v1/authorizations/${id}/reservations`, body: { units: 2, serviceCode: '97155', modifiers: ['HO'], serviceDate: dayOffset(0) } }),
+  },
+  {
     route: 'GET /authorizations/:id/reservations',
     roles: EVERY,
     target: sharedAuthorization,
@@ -94,6 +139,12 @@ const ROUTES: TenancyRoute[] = [
   },
   { route: 'POST /reservations/:id/consume (all)', roles: OPERATORS, target: freshReservation, call: (id) => ({ method: 'POST', path: `/api/v1/reservations/${id}/consume` }) },
   { route: 'POST /reservations/:id/release', roles: OPERATORS, target: freshReservation, call: (id) => ({ method: 'POST', path: `/api/v1/reservations/${id}/release` }) },
+  {
+    route: 'PATCH /reservations/:id {units, serviceDate}',
+    roles: OPERATORS,
+    target: freshReservation,
+    call: (id) => ({ method: 'PATCH', path: `/api/v1/reservations/${id}`, body: { units: 1, serviceDate: dayOffset(1) } }),
+  },
   { route: 'GET /organizations/:id', roles: ADMIN_ONLY, target: organizationB, call: (id) => ({ method: 'GET', path: `/api/v1/organizations/${id}` }) },
   {
     route: 'PATCH /organizations/:id {name, timeZone, weekStartsOn, lowUnitsPercent}',
@@ -137,6 +188,9 @@ describe("tenancy: every id route against another organization's object → 404 
         'GET /reservations/:id',
         'POST /reservations/:id/consume',
         'POST /reservations/:id/release',
+        'PATCH /reservations/:id',
+        'POST /authorizations/:id/lines',
+        'PATCH /authorizations/:id/lines/:lineId',
         'PATCH /users/:id',
         'GET /organizations/:id',
         'PATCH /organizations/:id',
@@ -145,17 +199,33 @@ describe("tenancy: every id route against another organization's object → 404 
   });
 
   it.each(CELLS.map((c) => [c.role, c.route.route, c]))("A's %s × %s on B's object → 404 NOT_FOUND, B unchanged", async (_role, _route, { route, role }) => {
-    const { id, state } = await route.target();
+    const { id, parentId, state } = await route.target();
     const before = await dbState(t.sql, state);
 
-    const res = await send(A.tokens[role], route.call(id));
+    const res = await send(A.tokens[role], route.call(id, parentId));
     expectError(res, 404, 'NOT_FOUND');
     expect(await dbState(t.sql, state)).toEqual(before);
 
     // Indistinguishable from an id that exists nowhere: existence is not disclosed.
-    const nowhere = await send(A.tokens[role], route.call(randomUUID()));
+    const nowhere = await send(A.tokens[role], route.call(randomUUID(), parentId));
     expectError(nowhere, 404, 'NOT_FOUND');
     expect(res.body).toEqual(nowhere.body);
+  });
+
+  // POST /reservations takes no id: it picks among the caller's organization's authorizations of the
+  // patient (SPEC §10). B's patient, B's code: nothing of A's is eligible and B's is not even a candidate.
+  it.each(OPERATORS)("A's %s × POST /reservations {patientId, serviceCode of B's authorization} → 409 NO_AUTHORIZATION_AVAILABLE, no candidates, B unchanged", async (role) => {
+    const auth = await fB.twoLineAuthorization({ patientId: unique('patient-b') });
+    const before = await dbState(t.sql, { authorizationId: auth.id });
+    const res = await send(A.tokens[role], { method: 'POST', path: '/api/v1/reservations', body: { patientId: auth.patientId, serviceCode: '97153', units: 1, serviceDate: dayOffset(0) } });
+    expectError(res, 409, 'NO_AUTHORIZATION_AVAILABLE');
+    expect(res.body.candidates).toEqual([]);
+    expect(JSON.stringify(res.body)).not.toContain(auth.id);
+    expect(await dbState(t.sql, { authorizationId: auth.id })).toEqual(before);
+    // B's own PRACTITIONER is given it: the request itself was fine.
+    const own = await send(B.tokens.PRACTITIONER, { method: 'POST', path: '/api/v1/reservations', body: { patientId: auth.patientId, serviceCode: '97153', units: 1, serviceDate: dayOffset(0) } });
+    expectStatus(own, 201);
+    expect(own.body.reservation.authorizationId).toBe(auth.id);
   });
 
   it("B's own ADMIN still sees its shared objects exactly as created", async () => {

@@ -83,7 +83,10 @@ async function snapshot(): Promise<Record<string, unknown>> {
     ${digest('authorizations')} as authorizations,
     ${digest('reservations')} as reservations,
     ${digest('ledger_entries')} as ledger,
-    ${digest('idempotency_keys')} as idempotency`);
+    ${digest('idempotency_keys')} as idempotency,
+    ${digest('authorization_lines')} as lines,
+    ${digest('authorization_caps')} as caps,
+    ${digest('cap_buckets')} as buckets`);
   return rows[0];
 }
 
@@ -142,6 +145,9 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
   let consumeAuth: { id: string };
   let patchTarget: { id: string };
   let reservationId: string;
+  /** SPEC §10: two lines (97153 of 60 with a weekly cap of 20; 97155-HO of 20), for POST …/lines and PATCH …/lines/:lineId. */
+  let lineAuth: { id: string; lineId: string };
+  const patientId = `patient-v-${unique()}`;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -159,6 +165,16 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
     const r = await t.request('POST', `/api/v1/authorizations/${consumeAuth.id}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 5 } });
     expect(r.status).toBe(201);
     reservationId = r.body.reservation.id;
+    const twoLines = await createAuthorization(t.request, org.tokens.ADMIN, {
+      patientId,
+      serviceCode: undefined,
+      totalUnits: undefined,
+      lines: [
+        { serviceCode: '97153', totalUnits: 60, caps: [{ period: 'WEEK', units: 20 }] },
+        { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+      ],
+    });
+    lineAuth = { id: twoLines.id, lineId: twoLines.lines.find((l: { serviceCode: string }) => l.serviceCode === '97155').id };
   });
   afterAll(() => t.close());
 
@@ -173,6 +189,19 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
   });
   // Built when the case runs (org does not exist while the tables are declared).
   const user = (patch: Record<string, unknown>) => () => ({ email: `new-${unique()}@example.com`, password: PASSWORD, role: 'PRACTITIONER', organizationId: org.id, ...patch });
+  /** The payer-shaped body (SPEC §10), valid as it is. */
+  const linesBase = () => ({
+    patientId: 'patient-v',
+    authNumber: `AUTH-${unique()}`,
+    lines: [
+      { serviceCode: '97153', totalUnits: 40, caps: [{ period: 'WEEK', units: 10 }] },
+      { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+    ],
+    poolUnits: 50,
+    caps: [{ period: 'MONTH', units: 30 }],
+    startDate: dayOffset(-10),
+    endDate: dayOffset(90),
+  });
   const V = 'VALIDATION_FAILED';
   const bad = (name: string, body: unknown, field: string): Case => ({ name, body, status: 400, code: V, field });
   const badQuery = (query: string, field: string): Case => ({ name: `?${query}`, query, status: 400, code: V, field });
@@ -426,6 +455,186 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
         bad('unknown field', { units: 1, extra: 1 }, 'extra'),
         { name: 'units 11 on a 10-unit authorization', body: { units: 11 }, status: 409, code: 'INSUFFICIENT_UNITS' },
         ...bodyCases({ units: 1 }, 'reference'),
+      ],
+    },
+    // SPEC §10: the payer-shaped body of POST /authorizations (lines, poolUnits, caps), never with serviceCode/totalUnits.
+    {
+      name: 'POST /api/v1/authorizations (lines, poolUnits, caps)',
+      method: 'POST',
+      path: () => '/api/v1/authorizations',
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('lines and serviceCode', () => ({ ...linesBase(), serviceCode: '97153' }), 'serviceCode'),
+        bad('lines and totalUnits', () => ({ ...linesBase(), totalUnits: 10 }), 'totalUnits'),
+        bad('poolUnits without lines', () => ({ ...authBase(), poolUnits: 10 }), 'poolUnits'),
+        bad('neither serviceCode + totalUnits nor lines', () => ({ ...linesBase(), lines: undefined }), 'serviceCode'),
+        bad('lines []', () => ({ ...linesBase(), lines: [] }), 'lines'),
+        bad('lines null', () => ({ ...linesBase(), lines: null }), 'lines'),
+        bad('lines an object', () => ({ ...linesBase(), lines: { serviceCode: '97153', totalUnits: 5 } }), 'lines'),
+        bad('21 lines', () => ({ ...linesBase(), lines: Array.from({ length: 21 }, (_, i) => ({ serviceCode: `9${String(7000 + i)}`, totalUnits: 1 })) }), 'lines'),
+        bad('a line null', () => ({ ...linesBase(), lines: [null] }), 'lines.0'),
+        bad('a line an array (nested array)', () => ({ ...linesBase(), lines: [[{ serviceCode: '97153', totalUnits: 1 }]] }), 'lines'),
+        bad('a line an empty array', () => ({ ...linesBase(), lines: [[]] }), 'lines'),
+        bad('a line without serviceCode', () => ({ ...linesBase(), lines: [{ totalUnits: 5 }] }), 'lines.0.serviceCode'),
+        bad('a line without totalUnits', () => ({ ...linesBase(), lines: [{ serviceCode: '97153' }] }), 'lines.0.totalUnits'),
+        bad("a line's serviceCode lowercase", () => ({ ...linesBase(), lines: [{ serviceCode: 'abcd', totalUnits: 5 }] }), 'lines.0.serviceCode'),
+        bad("a line's totalUnits 0", () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 0 }] }), 'lines.0.totalUnits'),
+        bad("a line's totalUnits \"5\"", () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: '5' }] }), 'lines.0.totalUnits'),
+        bad('a line with usedUnits (mass assignment)', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, usedUnits: 5 }] }), 'lines.0.usedUnits'),
+        bad('a line with an id', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, id: '00000000-0000-4000-8000-000000000000' }] }), 'lines.0.id'),
+        bad('5 modifiers', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: ['HO', 'HN', 'U1', 'GT', '95'] }] }), 'lines.0.modifiers'),
+        bad('a modifier twice', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: ['HO', 'HO'] }] }), 'lines.0.modifiers'),
+        bad('a modifier lowercase', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: ['ho'] }] }), 'lines.0.modifiers'),
+        bad('a modifier of 3 characters', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: ['HOX'] }] }), 'lines.0.modifiers'),
+        bad('modifiers a string', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: 'HO' }] }), 'lines.0.modifiers'),
+        bad('modifiers null', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, modifiers: null }] }), 'lines.0.modifiers'),
+        bad(
+          'two lines alike (one code, the same modifiers in another order)',
+          () => ({ ...linesBase(), lines: [{ serviceCode: '97155', modifiers: ['HO', 'HN'], totalUnits: 5 }, { serviceCode: '97155', modifiers: ['HN', 'HO'], totalUnits: 5 }] }),
+          'lines.1',
+        ),
+        bad('two lines of one code without modifiers', () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5 }, { serviceCode: '97153', totalUnits: 6 }] }), 'lines.1'),
+        bad('lines adding up over 1,000,000 without a pool', () => ({ ...linesBase(), poolUnits: undefined, lines: [{ serviceCode: '97153', totalUnits: 1_000_000 }, { serviceCode: '97155', totalUnits: 1 }] }), 'lines'),
+        bad('poolUnits 0', () => ({ ...linesBase(), poolUnits: 0 }), 'poolUnits'),
+        bad('poolUnits 1000001', () => ({ ...linesBase(), poolUnits: 1_000_001 }), 'poolUnits'),
+        bad('poolUnits "50"', () => ({ ...linesBase(), poolUnits: '50' }), 'poolUnits'),
+        bad('caps: period YEAR', () => ({ ...linesBase(), caps: [{ period: 'YEAR', units: 5 }] }), 'caps.0.period'),
+        bad('caps: period lowercase', () => ({ ...linesBase(), caps: [{ period: 'week', units: 5 }] }), 'caps.0.period'),
+        bad('caps: units 0', () => ({ ...linesBase(), caps: [{ period: 'WEEK', units: 0 }] }), 'caps.0.units'),
+        bad('caps: units missing', () => ({ ...linesBase(), caps: [{ period: 'WEEK' }] }), 'caps.0.units'),
+        bad('caps: an unknown key', () => ({ ...linesBase(), caps: [{ period: 'WEEK', units: 5, lineId: '00000000-0000-4000-8000-000000000000' }] }), 'caps.0.lineId'),
+        bad('caps: two of one period', () => ({ ...linesBase(), caps: [{ period: 'WEEK', units: 5 }, { period: 'WEEK', units: 6 }] }), 'caps'),
+        bad('caps: 4 caps', () => ({ ...linesBase(), caps: [{ period: 'DAY', units: 1 }, { period: 'WEEK', units: 2 }, { period: 'MONTH', units: 3 }, { period: 'DAY', units: 4 }] }), 'caps'),
+        bad('caps an object', () => ({ ...linesBase(), caps: { period: 'WEEK', units: 5 } }), 'caps'),
+        bad('caps null', () => ({ ...linesBase(), caps: null }), 'caps'),
+        bad('caps: a cap inside an array (nested array)', () => ({ ...linesBase(), caps: [[{ period: 'DAY', units: 1 }]] }), 'caps'),
+        bad('caps: an empty array inside', () => ({ ...linesBase(), caps: [[]] }), 'caps'),
+        bad("a line's caps: two of one period", () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, caps: [{ period: 'DAY', units: 1 }, { period: 'DAY', units: 2 }] }] }), 'lines.0.caps'),
+        bad("a line's caps: a cap inside an array (nested array)", () => ({ ...linesBase(), lines: [{ serviceCode: '97153', totalUnits: 5, caps: [[{ period: 'DAY', units: 1 }]] }] }), 'lines'),
+        bad('v1 shape: caps two of one period', () => ({ ...authBase(), caps: [{ period: 'MONTH', units: 5 }, { period: 'MONTH', units: 6 }] }), 'caps'),
+        ...bodyCases({ patientId: 'p', authNumber: 'A-1', lines: [{ serviceCode: '97153', totalUnits: 5 }], startDate: dayOffset(-1), endDate: dayOffset(9) }, 'patientId'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/authorizations/:id (caps)',
+      method: 'PATCH',
+      path: () => `/api/v1/authorizations/${auth.id}`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('caps: period YEAR', { caps: [{ period: 'YEAR', units: 5 }] }, 'caps.0.period'),
+        bad('caps: units 0', { caps: [{ period: 'DAY', units: 0 }] }, 'caps.0.units'),
+        bad('caps: units 1000001', { caps: [{ period: 'DAY', units: 1_000_001 }] }, 'caps.0.units'),
+        bad('caps: two of one period', { caps: [{ period: 'DAY', units: 1 }, { period: 'DAY', units: 2 }] }, 'caps'),
+        bad('caps null', { caps: null }, 'caps'),
+        bad('caps a string', { caps: 'WEEK' }, 'caps'),
+        bad('caps: a cap null', { caps: [null] }, 'caps.0'),
+        bad('caps: a cap inside an array (nested array)', { caps: [[{ period: 'DAY', units: 1 }]] }, 'caps'),
+        bad('caps: an empty array inside', { caps: [[]] }, 'caps'),
+        bad('caps with a valid notes and an unknown field', { caps: [], notes: 'x', lines: [] }, 'lines'),
+        bad('poolUnits (not a PATCH field)', { poolUnits: 10 }, 'poolUnits'),
+      ],
+    },
+    {
+      name: 'POST /api/v1/authorizations/:id/lines',
+      method: 'POST',
+      path: () => `/api/v1/authorizations/${lineAuth.id}/lines`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('serviceCode missing', { totalUnits: 5 }, 'serviceCode'),
+        bad('serviceCode lowercase', { serviceCode: 'abcd', totalUnits: 5 }, 'serviceCode'),
+        bad('serviceCode 9 characters', { serviceCode: '971531234', totalUnits: 5 }, 'serviceCode'),
+        bad('serviceCode a number', { serviceCode: 97156, totalUnits: 5 }, 'serviceCode'),
+        bad('totalUnits missing', { serviceCode: '97156' }, 'totalUnits'),
+        bad('totalUnits 0', { serviceCode: '97156', totalUnits: 0 }, 'totalUnits'),
+        bad('totalUnits 1000001', { serviceCode: '97156', totalUnits: 1_000_001 }, 'totalUnits'),
+        bad('totalUnits null', { serviceCode: '97156', totalUnits: null }, 'totalUnits'),
+        bad('5 modifiers', { serviceCode: '97156', totalUnits: 5, modifiers: ['HO', 'HN', 'U1', 'GT', '95'] }, 'modifiers'),
+        bad('a modifier twice', { serviceCode: '97156', totalUnits: 5, modifiers: ['HO', 'HO'] }, 'modifiers'),
+        bad('a modifier of 1 character', { serviceCode: '97156', totalUnits: 5, modifiers: ['H'] }, 'modifiers'),
+        bad('caps: two of one period', { serviceCode: '97156', totalUnits: 5, caps: [{ period: 'DAY', units: 1 }, { period: 'DAY', units: 2 }] }, 'caps'),
+        bad('caps: period YEAR', { serviceCode: '97156', totalUnits: 5, caps: [{ period: 'YEAR', units: 1 }] }, 'caps.0.period'),
+        bad('caps: a cap inside an array (nested array)', { serviceCode: '97156', totalUnits: 5, caps: [[{ period: 'DAY', units: 1 }]] }, 'caps'),
+        bad('a line alike (97153 without modifiers is there)', { serviceCode: '97153', totalUnits: 5 }, 'serviceCode'),
+        bad('a line alike (97155 with HO is there)', { serviceCode: '97155', modifiers: ['HO'], totalUnits: 5 }, 'serviceCode'),
+        bad('the lines would add up over 1,000,000 (no pool)', { serviceCode: '97156', totalUnits: 999_930 }, 'totalUnits'),
+        bad('usedUnits (mass assignment)', { serviceCode: '97156', totalUnits: 5, usedUnits: 5 }, 'usedUnits'),
+        bad('authorizationId (mass assignment)', { serviceCode: '97156', totalUnits: 5, authorizationId: '00000000-0000-4000-8000-000000000000' }, 'authorizationId'),
+        bad('unknown field', { serviceCode: '97156', totalUnits: 5, extra: 1 }, 'extra'),
+        ...bodyCases({ serviceCode: '97156', totalUnits: 5 }, 'serviceCode'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/authorizations/:id/lines/:lineId',
+      method: 'PATCH',
+      path: () => `/api/v1/authorizations/${lineAuth.id}/lines/${lineAuth.lineId}`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('totalUnits 0', { totalUnits: 0 }, 'totalUnits'),
+        bad('totalUnits "5"', { totalUnits: '5' }, 'totalUnits'),
+        bad('totalUnits null', { totalUnits: null }, 'totalUnits'),
+        bad('totalUnits 2.5', { totalUnits: 2.5 }, 'totalUnits'),
+        bad('the lines would add up over 1,000,000 (no pool)', { totalUnits: 999_950 }, 'totalUnits'),
+        bad('caps: two of one period', { caps: [{ period: 'MONTH', units: 1 }, { period: 'MONTH', units: 2 }] }, 'caps'),
+        bad('caps: units -1', { caps: [{ period: 'MONTH', units: -1 }] }, 'caps.0.units'),
+        bad('caps: a cap inside an array (nested array)', { caps: [[{ period: 'DAY', units: 1 }]] }, 'caps'),
+        bad('serviceCode (a line keeps its code)', { serviceCode: '97156' }, 'serviceCode'),
+        bad('modifiers (a line keeps its modifiers)', { modifiers: ['HN'] }, 'modifiers'),
+        bad('usedUnits (mass assignment)', { totalUnits: 25, usedUnits: 0 }, 'usedUnits'),
+        ...bodyCases({ totalUnits: 25 }),
+      ],
+    },
+    {
+      name: 'POST /api/v1/reservations',
+      method: 'POST',
+      path: () => '/api/v1/reservations',
+      token: () => org.tokens.PRACTITIONER,
+      cases: [
+        bad('patientId missing', { serviceCode: '97153', units: 1 }, 'patientId'),
+        bad('patientId empty', { patientId: '', serviceCode: '97153', units: 1 }, 'patientId'),
+        bad('patientId 129 chars', { patientId: s(129), serviceCode: '97153', units: 1 }, 'patientId'),
+        bad('patientId a number', { patientId: 5, serviceCode: '97153', units: 1 }, 'patientId'),
+        bad('serviceCode missing', { patientId, units: 1 }, 'serviceCode'),
+        bad('serviceCode lowercase', { patientId, serviceCode: 'abcd', units: 1 }, 'serviceCode'),
+        bad('units missing', { patientId, serviceCode: '97153' }, 'units'),
+        bad('units 0', { patientId, serviceCode: '97153', units: 0 }, 'units'),
+        bad('units "1"', { patientId, serviceCode: '97153', units: '1' }, 'units'),
+        bad('units 1000001', { patientId, serviceCode: '97153', units: 1_000_001 }, 'units'),
+        bad('a modifier twice', { patientId, serviceCode: '97155', modifiers: ['HO', 'HO'], units: 1 }, 'modifiers'),
+        bad('5 modifiers', { patientId, serviceCode: '97155', modifiers: ['HO', 'HN', 'U1', 'GT', '95'], units: 1 }, 'modifiers'),
+        bad('modifiers a string', { patientId, serviceCode: '97155', modifiers: 'HO', units: 1 }, 'modifiers'),
+        bad("serviceDate '2026-02-30'", { patientId, serviceCode: '97153', units: 1, serviceDate: '2026-02-30' }, 'serviceDate'),
+        bad('reference 129 chars', { patientId, serviceCode: '97153', units: 1, reference: s(129) }, 'reference'),
+        bad('expiresAt without a time zone', { patientId, serviceCode: '97153', units: 1, expiresAt: '2099-01-01T10:00:00' }, 'expiresAt'),
+        bad('expiresAt in the past', { patientId, serviceCode: '97153', units: 1, expiresAt: new Date(Date.now() - 60_000).toISOString() }, 'expiresAt'),
+        bad('authorizationId (the service picks it)', { patientId, serviceCode: '97153', units: 1, authorizationId: '00000000-0000-4000-8000-000000000000' }, 'authorizationId'),
+        bad('lineId', { patientId, serviceCode: '97153', units: 1, lineId: '00000000-0000-4000-8000-000000000000' }, 'lineId'),
+        bad('status (mass assignment)', { patientId, serviceCode: '97153', units: 1, status: 'CONSUMED' }, 'status'),
+        { name: 'a patient without authorizations', body: { patientId: 'nobody', serviceCode: '97153', units: 1 }, status: 409, code: 'NO_AUTHORIZATION_AVAILABLE' },
+        { name: 'a code the patient has no line for', body: { patientId, serviceCode: '97156', units: 1 }, status: 409, code: 'NO_AUTHORIZATION_AVAILABLE' },
+        { name: 'modifiers no line has', body: { patientId, serviceCode: '97155', modifiers: ['HN'], units: 1 }, status: 409, code: 'NO_AUTHORIZATION_AVAILABLE' },
+        { name: 'over the weekly cap of 20', body: { patientId, serviceCode: '97153', units: 21 }, status: 409, code: 'NO_AUTHORIZATION_AVAILABLE' },
+        { name: 'a serviceDate outside the authorization', body: { patientId, serviceCode: '97153', units: 1, serviceDate: dayOffset(200) }, status: 409, code: 'NO_AUTHORIZATION_AVAILABLE' },
+        ...bodyCases({ patientId, serviceCode: '97153', units: 1 }, 'patientId'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/reservations/:id',
+      method: 'PATCH',
+      path: () => `/api/v1/reservations/${reservationId}`,
+      token: () => org.tokens.PRACTITIONER,
+      cases: [
+        bad('units 0', { units: 0 }, 'units'),
+        bad('units "2"', { units: '2' }, 'units'),
+        bad('units null', { units: null }, 'units'),
+        bad('units 2.5', { units: 2.5 }, 'units'),
+        bad('units 1000001', { units: 1_000_001 }, 'units'),
+        bad("serviceDate '2026-02-30'", { serviceDate: '2026-02-30' }, 'serviceDate'),
+        bad('serviceDate null', { serviceDate: null }, 'serviceDate'),
+        bad('serviceCode (a move keeps its line)', { units: 2, serviceCode: '97155' }, 'serviceCode'),
+        bad('status (mass assignment)', { status: 'RELEASED' }, 'status'),
+        bad('expiresAt (not a move field)', { expiresAt: '2099-01-01T00:00:00Z' }, 'expiresAt'),
+        { name: 'a serviceDate outside the authorization', body: { serviceDate: dayOffset(200) }, status: 409, code: 'OUTSIDE_AUTHORIZATION_PERIOD' },
+        ...bodyCases({ units: 2 }),
       ],
     },
     {

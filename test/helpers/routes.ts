@@ -56,6 +56,28 @@ export function factories(request: Request, org: { id: string; tokens: Record<Ro
     return { authorization: auth, reservation: res.body.reservation };
   }
 
+  /**
+   * SPEC §10: an authorization shaped like a payer's letter — two lines (97153 with a weekly cap
+   * of `weeklyCap`, 97155 with modifier HO), no pool — unless overridden.
+   */
+  const twoLineAuthorization = (overrides: Record<string, unknown> = {}, weeklyCap = 20) =>
+    authorization({
+      serviceCode: undefined,
+      totalUnits: undefined,
+      lines: [
+        { serviceCode: '97153', totalUnits: 60, caps: [{ period: 'WEEK', units: weeklyCap }] },
+        { serviceCode: '97155', modifiers: ['HO'], totalUnits: 20 },
+      ],
+      ...overrides,
+    });
+
+  /** A line of an authorization by code (and modifiers), from an authorization as answered. */
+  const lineOf = (auth: { lines: { id: string; serviceCode: string; modifiers: string[] }[] }, serviceCode: string, modifiers: string[] = []) => {
+    const line = auth.lines.find((l) => l.serviceCode === serviceCode && [...l.modifiers].sort().join() === [...modifiers].sort().join());
+    if (!line) throw new Error(`no line ${serviceCode} ${modifiers.join(',')} in ${JSON.stringify(auth.lines)}`);
+    return line;
+  };
+
   async function user(role: RoleName = 'VIEWER') {
     const email = uniqueEmail(role.toLowerCase());
     const res = await request('POST', '/api/v1/users', { token: admin, body: { email, password: PASSWORD, role } });
@@ -63,7 +85,7 @@ export function factories(request: Request, org: { id: string; tokens: Record<Ro
     return { ...res.body, email, password: PASSWORD } as { id: string; email: string; password: string; role: RoleName; organizationId: string };
   }
 
-  return { authorization, reservation, user };
+  return { authorization, twoLineAuthorization, lineOf, reservation, user };
 }
 
 /** Rows straight from the tables (not through the API under test), for "nothing changed" checks. */
@@ -73,6 +95,9 @@ export async function dbState(sql: Client, ids: { authorizationId?: string; rese
     authorization: await one('select * from authorizations where id = $1', ids.authorizationId),
     reservations: await one('select * from reservations where authorization_id = $1 order by id', ids.authorizationId),
     ledger: await one('select * from ledger_entries where authorization_id = $1 order by id', ids.authorizationId),
+    lines: await one('select * from authorization_lines where authorization_id = $1 order by id', ids.authorizationId),
+    caps: await one('select * from authorization_caps where authorization_id = $1 order by id', ids.authorizationId),
+    buckets: await one('select * from cap_buckets where authorization_id = $1 order by cap_id, period_start', ids.authorizationId),
     reservation: await one('select * from reservations where id = $1', ids.reservationId),
     user: await one('select id, email, role, organization_id, active, updated_at from users where id = $1', ids.userId),
     organization: await one('select * from organizations where id = $1', ids.organizationId),
