@@ -175,6 +175,8 @@ const ROUTES: Route[] = [
     token: () => org.tokens.PRACTITIONER,
     call: async () => ({ path: `/api/v1/reservations/${await freshReservation()}`, body: { units: 2, serviceDate: dayOffset(1) } }),
   },
+  { name: 'GET /api/v1/authorizations/:id/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: async () => ({ path: `/api/v1/authorizations/${shared.authorizationId}/utilization` }) },
+  { name: 'GET /api/v1/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/utilization') },
   { name: 'GET /health/live', method: 'GET', success: 200, call: at('/health/live') },
   { name: 'GET /health/ready', method: 'GET', success: 200, call: at('/health/ready') },
   { name: 'GET /metrics', method: 'GET', success: 200, token: () => METRICS_TOKEN, call: at('/metrics') },
@@ -304,7 +306,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it(`covers every route of SPEC §5 and §10, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(29);
+  expect(ROUTES).toHaveLength(31);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 

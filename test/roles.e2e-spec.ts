@@ -556,6 +556,31 @@ const ROUTES: RoleRoute[] = [
       },
     }),
   },
+  // SPEC §10 utilization: read-only, every role, own organization.
+  {
+    route: 'GET /authorizations/:id/utilization',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/authorizations/${shared.authorizationId}/utilization` },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body).toMatchObject({ authorizationId: shared.authorizationId, totalUnits: 50, usedUnits: 0, scheduledUnits: 4, availableUnits: 46, pool: null, caps: [] });
+        expect(res.body.lines).toEqual([expect.objectContaining({ serviceCode: '97153', modifiers: [], scheduledUnits: 4 })]);
+      },
+    }),
+  },
+  {
+    route: 'GET /utilization',
+    allowed: EVERY_ROLE,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/utilization?patientId=${shared.patientId}` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toEqual({ items: [expect.objectContaining({ authorizationId: shared.authorizationId, scheduledUnits: 4 })], nextCursor: null });
+      },
+    }),
+  },
 ];
 
 const expected = (route: RoleRoute, actor: Actor): number => (actor === 'NONE' ? 401 : route.allowed.includes(actor) ? route.success : 403);
@@ -575,10 +600,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 23 routes of SPEC §5 and §10 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
-    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(23);
-    expect(ROUTES).toHaveLength(26);
-    expect(CELLS).toHaveLength(130);
+  it('covers all 25 routes of SPEC §5 and §10 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(25);
+    expect(ROUTES).toHaveLength(28);
+    expect(CELLS).toHaveLength(140);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

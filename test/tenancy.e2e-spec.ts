@@ -130,6 +130,7 @@ const ROUTES: TenancyRoute[] = [
     call: (id) => ({ method: 'GET', path: `/api/v1/authorizations/${id}/reservations` }),
   },
   { route: 'GET /authorizations/:id/ledger', roles: EVERY, target: sharedAuthorization, call: (id) => ({ method: 'GET', path: `/api/v1/authorizations/${id}/ledger` }) },
+  { route: 'GET /authorizations/:id/utilization', roles: EVERY, target: sharedAuthorization, call: (id) => ({ method: 'GET', path: `/api/v1/authorizations/${id}/utilization` }) },
   { route: 'GET /reservations/:id', roles: EVERY, target: sharedReservation, call: (id) => ({ method: 'GET', path: `/api/v1/reservations/${id}` }) },
   {
     route: 'POST /reservations/:id/consume {units}',
@@ -185,6 +186,7 @@ describe("tenancy: every id route against another organization's object → 404 
         'POST /authorizations/:id/reservations',
         'GET /authorizations/:id/reservations',
         'GET /authorizations/:id/ledger',
+        'GET /authorizations/:id/utilization',
         'GET /reservations/:id',
         'POST /reservations/:id/consume',
         'POST /reservations/:id/release',
@@ -282,6 +284,17 @@ describe("tenancy: lists of org A never include org B's objects", () => {
     expectStatus(res, 400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.fields).toEqual([{ field: 'organizationId', message: 'organizationId is a filter for SUPER_ADMIN only; your lists always show your own organization' }]);
+  });
+
+  it.each(['ADMIN', 'PRACTITIONER', 'VIEWER'] as RoleName[])("A's %s × GET /utilization?patientId=<B's patient> → 200, no items; unfiltered, only A's", async (role) => {
+    const res = await t.request('GET', `/api/v1/utilization?patientId=${sharedB.patientId}`, { token: A.tokens[role] });
+    expectStatus(res, 200);
+    expect(res.body).toEqual({ items: [], nextCursor: null });
+    const all = await t.request('GET', '/api/v1/utilization?limit=100', { token: A.tokens[role] });
+    expectStatus(all, 200);
+    const ids = all.body.items.map((u: { authorizationId: string }) => u.authorizationId);
+    expect(ids).toEqual(expect.arrayContaining(ownA.authorizationIds));
+    expect(ids).not.toContain(sharedB.authorizationId);
   });
 
   it("A's ADMIN × GET /users → 200, only A's users", async () => {
