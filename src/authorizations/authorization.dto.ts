@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, registerDecorator, ValidateIf, ValidateNested, ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, registerDecorator, ValidateIf, ValidateNested, ValidationOptions } from 'class-validator';
 import { IsCalendarDate, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 import { CAP_PERIODS, CapPeriod } from './authorization-cap.entity';
@@ -38,6 +38,8 @@ const Caps = () => (target: object, propertyName: string) => {
   OptionalField()(target, propertyName);
   IsArray()(target, propertyName);
   ArrayMaxSize(3)(target, propertyName);
+  // An array inside the array would pass ValidateNested (it validates nested arrays element-wise) and reach the service.
+  IsObject({ each: true, message: `each value in ${propertyName} must be an object {period, units}` })(target, propertyName);
   ValidateNested({ each: true })(target, propertyName);
   Type(() => CapDto)(target, propertyName);
 };
@@ -114,6 +116,7 @@ export class CreateAuthorizationDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
+  @IsObject({ each: true, message: 'each value in lines must be an object {serviceCode, modifiers?, totalUnits, caps?}' })
   @ValidateNested({ each: true })
   @Type(() => CreateLineDto)
   lines?: CreateLineDto[];
