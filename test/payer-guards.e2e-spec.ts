@@ -79,6 +79,20 @@ describe('database guards for lines, pools and caps (hand-written SQL)', () => {
     expect(await snapshot()).toEqual(pristine);
   });
 
+  it('a line of a pool cannot claim to be outside it (the sum check runs for pooled lines only): authorization_lines_pooled_fkey', async () => {
+    const refusedByKey = (sql: string, params: unknown[]) =>
+      expect(t.sql.query(sql, params)).rejects.toMatchObject({ code: '23503', constraint: 'authorization_lines_pooled_fkey' });
+    await refusedByKey('update authorization_lines set pooled = false where id = $1', [lineA]);
+    await refusedByKey('update authorization_lines set pooled = false, scheduled_units = scheduled_units + 3 where id = $1', [lineB]);
+    await refusedByKey(
+      `insert into authorization_lines (id, authorization_id, organization_id, service_code, total_units, pooled) values (gen_random_uuid(), $1, $2, 'ZZZZ', 5, false)`,
+      [authId, org.id],
+    );
+    // Nor can the authorization drop its pool behind its lines' back: pooled follows pool_units (CHECK), and the lines follow pooled.
+    await refusedBy('authorizations_pooled_check', 'update authorizations set pooled = false where id = $1', [authId]);
+    expect(await snapshot()).toEqual(pristine);
+  });
+
   it('line and authorization raised together beyond the pool are refused (authorizations_no_overbooking), in one statement or one transaction', async () => {
     // Each line within its own total (40 + 20), the authorization's scheduled = their sum = 60 > pool 50.
     await refusedBy(

@@ -42,6 +42,14 @@ export class AuthorizationLine {
   @Property({ type: 'integer', default: 0 })
   scheduledUnits: number & Opt = 0;
 
+  /**
+   * Its authorization's `pooled`, kept equal by the foreign key `authorization_lines_pooled_fkey`
+   * (authorization_id, pooled) → authorizations (id, pooled), which an entity cannot declare next to
+   * `authorizationId`: only a pooled line runs the sum check (`authorization_lines_sum`).
+   */
+  @Property({ type: 'boolean', default: false })
+  pooled: boolean & Opt = false;
+
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 

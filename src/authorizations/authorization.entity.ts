@@ -26,6 +26,8 @@ export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 @Check({ name: 'authorizations_pool_units_check', expression: 'pool_units >= 1 and pool_units <= 1000000' })
 @Check({ name: 'authorizations_lines_total_check', expression: 'lines_total_units >= 1 and lines_total_units <= 20000000' })
 @Check({ name: 'authorizations_pool_is_total', expression: 'COALESCE(pool_units, lines_total_units) = total_units' })
+@Check({ name: 'authorizations_pooled_check', expression: 'pooled = (pool_units IS NOT NULL)' })
+@Unique({ name: 'authorizations_id_pooled_key', properties: ['id', 'pooled'] })
 export class Authorization {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
@@ -54,6 +56,10 @@ export class Authorization {
   /** One total shared by all lines ("grouped codes"); null without a pool. */
   @Property({ type: 'integer', nullable: true })
   poolUnits: (number & Opt) | null = null;
+
+  /** Whether poolUnits is set: the target of its lines' `authorization_lines_pooled_fkey`. */
+  @Property({ type: 'boolean', default: false })
+  pooled: boolean & Opt = false;
 
   @Property({ type: 'integer' })
   linesTotalUnits!: number;

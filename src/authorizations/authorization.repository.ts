@@ -91,21 +91,22 @@ export const authorizationRepository = {
    */
   async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[], organization: { timeZone: string; weekStartsOn: WeekStart }): Promise<AuthorizationRow> {
     const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>>(
-      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, lines_total_units, start_date, end_date, status, notes)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
-      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.linesTotalUnits, a.startDate, a.endDate, a.status, a.notes],
+      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, pooled, lines_total_units, start_date, end_date, status, notes)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
+      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.poolUnits !== null, a.linesTotalUnits, a.startDate, a.endDate, a.status, a.notes],
     );
-    await this.insertLines(sql, a.id, a.organizationId, lines);
+    await this.insertLines(sql, a.id, a.organizationId, a.poolUnits !== null, lines);
     await this.insertCaps(sql, a.id, caps);
     const { timeZone, weekStartsOn } = organization;
     return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0 })), caps };
   },
 
-  async insertLines(sql: Sql, authorizationId: string, organizationId: string, lines: NewLine[]): Promise<void> {
+  /** `pooled`: whether the authorization has a pool (the lines' foreign key requires the same). */
+  async insertLines(sql: Sql, authorizationId: string, organizationId: string, pooled: boolean, lines: NewLine[]): Promise<void> {
     await sql.query(
-      `insert into authorization_lines (id, authorization_id, organization_id, service_code, modifiers, total_units)
-       select v.id, ?, ?, v.code, v.modifiers, v.total from unnest(?::uuid[], ?::text[], ?::text[], ?::int[]) as v (id, code, modifiers, total)`,
-      [authorizationId, organizationId, lines.map((l) => l.id), lines.map((l) => l.serviceCode), lines.map((l) => l.modifiers), lines.map((l) => l.totalUnits)],
+      `insert into authorization_lines (id, authorization_id, organization_id, pooled, service_code, modifiers, total_units)
+       select v.id, ?, ?, ?, v.code, v.modifiers, v.total from unnest(?::uuid[], ?::text[], ?::text[], ?::int[]) as v (id, code, modifiers, total)`,
+      [authorizationId, organizationId, pooled, lines.map((l) => l.id), lines.map((l) => l.serviceCode), lines.map((l) => l.modifiers), lines.map((l) => l.totalUnits)],
     );
   },
 

@@ -117,7 +117,7 @@ export class AuthorizationsService {
         total_units: current.poolUnits ?? linesTotal,
         service_code: null,
       });
-      await authorizationRepository.insertLines(tx, id, current.organizationId, [line]);
+      await authorizationRepository.insertLines(tx, id, current.organizationId, current.poolUnits !== null, [line]);
       await authorizationRepository.insertCaps(tx, id, caps);
       await this.adjusted(tx, caller, updated, line.id, line.totalUnits);
     });

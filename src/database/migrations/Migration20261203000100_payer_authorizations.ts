@@ -24,7 +24,10 @@ export class Migration20261203000100_payer_authorizations extends Migration {
       alter table authorizations
         alter column service_code drop not null,
         add column pool_units integer check (pool_units between 1 and 1000000),
-        add column lines_total_units integer;
+        add column pooled boolean not null default false,
+        add column lines_total_units integer,
+        add constraint authorizations_pooled_check check (pooled = (pool_units is not null)),
+        add constraint authorizations_id_pooled_key unique (id, pooled);
 
       create table authorization_lines (
         id uuid primary key,
@@ -36,8 +39,11 @@ export class Migration20261203000100_payer_authorizations extends Migration {
         total_units integer not null check (total_units between 1 and 1000000),
         used_units integer not null default 0,
         scheduled_units integer not null default 0,
+        -- its authorization's, kept equal by the foreign key below: only the lines of a pool need the sum check
+        pooled boolean not null default false,
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now(),
+        constraint authorization_lines_pooled_fkey foreign key (authorization_id, pooled) references authorizations (id, pooled) on update cascade on delete cascade,
         constraint authorization_lines_nonnegative check (used_units >= 0 and scheduled_units >= 0),
         constraint authorization_lines_no_overbooking check (used_units + scheduled_units <= total_units),
         constraint authorization_lines_code_key unique (authorization_id, service_code, modifiers)
@@ -106,11 +112,15 @@ export class Migration20261203000100_payer_authorizations extends Migration {
         service_date = (select r.service_date from reservations r where r.id = e.reservation_id);
       alter table ledger_entries enable trigger ledger_entries_append_only;
 
-      -- An authorization's counters are the sums over its lines: checked when a line changes (a
-      -- transaction that edits both by hand may defer it to its commit). A new line holds nothing
-      -- (checked without reading any table, so that creating authorizations concurrently does not
-      -- conflict under SERIALIZABLE); a wrong lines_total_units can break no limit (each line has its
-      -- own CHECK) and shows in the integrity checker's rollUpMismatches.
+      -- The pool is the one limit across rows: the counters of a pooled authorization are the sums
+      -- over its lines, checked when one of its lines changes (a transaction that edits both by hand
+      -- may defer it to its commit). Without a pool no limit spans rows (the authorization's total is
+      -- the sum of the lines' totals, each line held to its own by its CHECK), so the check is skipped
+      -- there (WHEN: no function call on the hot path); a line cannot claim to be unpooled under a
+      -- pool (authorization_lines_pooled_fkey). A new line holds nothing, checked without reading any
+      -- table, so that creating authorizations concurrently does not conflict under SERIALIZABLE. Any
+      -- other difference between the counters and their lines breaks no limit and shows in the
+      -- integrity checker's rollUpMismatches.
       create function authorization_lines_sum() returns trigger language plpgsql as $$
       begin
         if exists (
@@ -126,7 +136,7 @@ export class Migration20261203000100_payer_authorizations extends Migration {
         return null;
       end $$;
       create constraint trigger authorization_lines_sum after update on authorization_lines
-        deferrable initially immediate for each row execute function authorization_lines_sum();
+        deferrable initially immediate for each row when (new.pooled) execute function authorization_lines_sum();
       create function authorization_lines_born_empty() returns trigger language plpgsql as $$
       begin
         if new.used_units <> 0 or new.scheduled_units <> 0 then
@@ -204,7 +214,7 @@ export class Migration20261203000100_payer_authorizations extends Migration {
       drop function authorization_caps_guard;
       alter table ledger_entries drop column line_id, drop column service_date;
       alter table reservations drop column line_id, drop column revision;
-      alter table authorizations drop constraint authorizations_pool_is_total, drop column pool_units, drop column lines_total_units,
+      alter table authorizations drop constraint authorizations_pool_is_total, drop column pool_units, drop column pooled, drop column lines_total_units,
         alter column service_code set not null;
     `);
   }
