@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const logger = new Logger('Main');
     if (!config.databaseUrl) {
       step = 'embedded database';
-      const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.warn(line));
+      const embedded = await startEmbeddedPostgres(config.dataDir, (line) => logger.warn(line), config.port);
       running.stopEmbedded = embedded.stop;
       const why = embedded.relocated ? ` (the \`postgres\` user it runs as cannot reach ${config.dataDir}: see README, "Running as root")` : '';
       logger.log(`Embedded PostgreSQL running, data in ${embedded.dataDirectory}${why}`);

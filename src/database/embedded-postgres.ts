@@ -29,6 +29,8 @@ export interface EmbeddedPostgresOptions {
    * last (the service's graceful shutdown, the harnesses' cleanup).
    */
   ownSignals?: boolean;
+  /** Ports it must not take (the service's HTTP port, chosen but not bound yet). */
+  avoidPorts?: number[];
 }
 
 export interface EmbeddedDatabase {
@@ -145,7 +147,7 @@ async function startOnce(options: EmbeddedPostgresOptions): Promise<EmbeddedData
   }
   const keep = options.dataDir !== undefined;
   const { path: databaseDir, relocated } = keep ? embeddedDataDirectory(options.dataDir!) : { path: scratchDirectory(), relocated: false };
-  const port = await freePort();
+  const port = await freePort(options.avoidPorts);
   const password = options.password ?? 'unit-ledger-embedded';
   // PostgreSQL's own words, for the message when it does not start (the package rejects with nothing).
   const recent: string[] = [];
@@ -238,6 +240,6 @@ async function startOnce(options: EmbeddedPostgresOptions): Promise<EmbeddedData
  * The service's embedded database (`npm start` with DATABASE_URL unset): data kept in
  * `<dataDir>/pg`, and the service's graceful shutdown (main.ts) stops it last.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedDatabase & { stop(): Promise<void> }> {
-  return startEmbeddedDatabase({ dataDir, log, ownSignals: true });
+export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void, httpPort: number): Promise<EmbeddedDatabase & { stop(): Promise<void> }> {
+  return startEmbeddedDatabase({ dataDir, log, ownSignals: true, avoidPorts: [httpPort] });
 }
