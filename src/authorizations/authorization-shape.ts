@@ -1,6 +1,6 @@
 import { FieldProblem, ValidationFailedError } from '../shared/errors/api-error';
 import { newId } from '../shared/ids';
-import { CapDto, CreateAuthorizationDto, CreateLineDto } from './authorization.dto';
+import type { CapDto, CreateAuthorizationDto, CreateLineDto } from './authorization.dto';
 import { NewLine } from './authorization.repository';
 import { canonicalModifiers, CapRow } from './unit-limits';
 
@@ -15,6 +15,20 @@ export interface AuthorizationShape {
 }
 
 const MAX_TOTAL = 1_000_000;
+
+/** At most this many lines on an authorization (SPEC §10). */
+export const MAX_LINES = 20;
+
+/**
+ * The columns of the authorization row once its lines' totals add up to `linesTotalUnits`: without a
+ * pool that sum is its total, which stays within 1,000,000 as in v1 (400 naming `field` otherwise).
+ */
+export function linesTotalColumns(poolUnits: number | null, linesTotalUnits: number, field: string): { lines_total_units: number; total_units: number } {
+  if (poolUnits === null && linesTotalUnits > MAX_TOTAL) {
+    throw new ValidationFailedError([{ field, message: `the lines' totals add up to more than ${MAX_TOTAL} (use poolUnits)` }]);
+  }
+  return { lines_total_units: linesTotalUnits, total_units: poolUnits ?? linesTotalUnits };
+}
 
 /** Caps of one scope (a line, or the authorization when lineId is null): at most one per period. */
 export function capRows(caps: CapDto[] | undefined, lineId: string | null, field: string): CapRow[] {
@@ -56,13 +70,12 @@ export function shapeOf(dto: CreateAuthorizationDto): AuthorizationShape {
     if (seen.has(lineIdentity(line))) problems.push({ field: `lines.${i}`, message: 'two lines have the same serviceCode and modifiers' });
     seen.add(lineIdentity(line));
   });
-  const linesTotalUnits = lines.reduce((sum, l) => sum + l.totalUnits, 0);
-  const poolUnits = dto.poolUnits ?? null;
-  if (poolUnits === null && linesTotalUnits > MAX_TOTAL) problems.push({ field: 'lines', message: `the lines' totals add up to more than ${MAX_TOTAL} (use poolUnits)` });
   if (problems.length) throw new ValidationFailedError(problems);
+  const poolUnits = dto.poolUnits ?? null;
+  const totals = linesTotalColumns(poolUnits, lines.reduce((sum, l) => sum + l.totalUnits, 0), 'lines');
   const caps = [
     ...capRows(dto.caps, null, 'caps'),
     ...dto.lines.flatMap((l, i) => capRows(l.caps, lines[i].id, `lines.${i}.caps`)),
   ];
-  return { serviceCode: lines.length === 1 ? lines[0].serviceCode : null, totalUnits: poolUnits ?? linesTotalUnits, poolUnits, linesTotalUnits, lines, caps };
+  return { serviceCode: lines.length === 1 ? lines[0].serviceCode : null, totalUnits: totals.total_units, poolUnits, linesTotalUnits: totals.lines_total_units, lines, caps };
 }

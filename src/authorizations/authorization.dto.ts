@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsStri
 import { IsCalendarDate, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 import { CAP_PERIODS, CapPeriod } from './authorization-cap.entity';
+import { MAX_LINES } from './authorization-shape';
 
 export const SERVICE_CODE = /^[A-Z0-9]{4,8}$/;
 const MODIFIER = /^[A-Z0-9]{2}$/;
@@ -115,7 +116,7 @@ export class CreateAuthorizationDto {
   @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(20)
+  @ArrayMaxSize(MAX_LINES)
   @IsObject({ each: true, message: 'each value in lines must be an object {serviceCode, modifiers?, totalUnits, caps?}' })
   @ValidateNested({ each: true })
   @Type(() => CreateLineDto)

@@ -10,14 +10,15 @@ import { BucketRow, CapRow, LineRow, WeekStart } from './unit-limits';
 // step, no ORM change tracking; the unit operations are the measured hot path), in the camelCase
 // shape of the entity; timestamps arrive as ISO-8601 text (see iso()), not as Date.
 
-// With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
-// order), and its organization's settings that decide "today" and the weeks of its caps.
+/** The authorization row's own columns (what an insert can return). */
 const CORE_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id as "patientId", a.payer,
   a.auth_number as "authNumber", a.service_code as "serviceCode", a.total_units as "totalUnits",
   a.pool_units as "poolUnits", a.lines_total_units as "linesTotalUnits",
   a.used_units as "usedUnits", a.scheduled_units as "scheduledUnits", a.start_date as "startDate",
   a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
 
+// With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
+// order), and its organization's settings that decide "today" and the weeks of its caps.
 export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
   (select o.time_zone from organizations o where o.id = a.organization_id) as "timeZone",
   (select o.week_starts_on from organizations o where o.id = a.organization_id) as "weekStartsOn",

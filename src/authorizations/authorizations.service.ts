@@ -12,7 +12,7 @@ import { isUuid, newId } from '../shared/ids';
 import { AuthorizationLanes } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { planUpdate } from './authorization-update';
-import { capRows, lineIdentity, lineRow, shapeOf } from './authorization-shape';
+import { capRows, lineIdentity, lineRow, linesTotalColumns, MAX_LINES, shapeOf } from './authorization-shape';
 import { AuthorizationResponse, CapDto, CreateAuthorizationDto, CreateLineDto, ListAuthorizationsQuery, UpdateAuthorizationDto, UpdateLineDto } from './authorization.dto';
 import { authorizationRepository, AuthorizationRow } from './authorization.repository';
 import { ledgerRepository } from './ledger.repository';
@@ -30,8 +30,6 @@ function owningOrganization(caller: AuthUser, requested?: string): string {
   }
   return caller.organizationId!;
 }
-
-const MAX_LINES = 20;
 
 @Injectable()
 export class AuthorizationsService {
@@ -107,16 +105,9 @@ export class AuthorizationsService {
       if (current.lines.some((l) => lineIdentity(l) === lineIdentity(line))) {
         throw new ValidationFailedError([{ field: 'serviceCode', message: 'the authorization has a line with this serviceCode and modifiers' }]);
       }
-      const linesTotal = current.linesTotalUnits + line.totalUnits;
-      if (current.poolUnits === null && linesTotal > 1_000_000) {
-        throw new ValidationFailedError([{ field: 'totalUnits', message: "the lines' totals would add up to more than 1000000" }]);
-      }
+      const totals = linesTotalColumns(current.poolUnits, current.linesTotalUnits + line.totalUnits, 'totalUnits');
       const caps = capRows(dto.caps, line.id, 'caps');
-      const updated = await authorizationRepository.update(tx, id, {
-        lines_total_units: linesTotal,
-        total_units: current.poolUnits ?? linesTotal,
-        service_code: null,
-      });
+      const updated = await authorizationRepository.update(tx, id, { ...totals, service_code: null });
       await authorizationRepository.insertLines(tx, id, current.organizationId, current.poolUnits !== null, [line]);
       await authorizationRepository.insertCaps(tx, id, caps);
       await this.adjusted(tx, caller, updated, line.id, line.totalUnits);
@@ -132,11 +123,8 @@ export class AuthorizationsService {
         const allocated = line.usedUnits + line.scheduledUnits;
         if (dto.totalUnits < allocated) throw new TotalBelowAllocatedError(dto.totalUnits, allocated);
         const change = dto.totalUnits - line.totalUnits;
-        const linesTotal = current.linesTotalUnits + change;
-        if (current.poolUnits === null && linesTotal > 1_000_000) {
-          throw new ValidationFailedError([{ field: 'totalUnits', message: "the lines' totals would add up to more than 1000000" }]);
-        }
-        const updated = await authorizationRepository.update(tx, id, { lines_total_units: linesTotal, total_units: current.poolUnits ?? linesTotal });
+        const totals = linesTotalColumns(current.poolUnits, current.linesTotalUnits + change, 'totalUnits');
+        const updated = await authorizationRepository.update(tx, id, totals);
         await authorizationRepository.setLineTotal(tx, line.id, dto.totalUnits);
         await this.adjusted(tx, caller, updated, line.id, change);
       }

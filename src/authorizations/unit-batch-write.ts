@@ -25,10 +25,11 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   const parts: SqlFragment[] = [];
   const lines = counting.flatMap((p) => [...p.lineDeltas].map(([lineId, d]) => ({ lineId, ...d })));
   const buckets = counting.flatMap((p) => [...p.bucketDeltas.values()]).filter((b) => b.used !== 0 || b.scheduled !== 0 || b.created);
+  const [newBuckets, changedBuckets] = [buckets.filter((b) => b.created), buckets.filter((b) => !b.created)];
   if (counting.length) parts.push(authorizationRepository.countersPart(counting.map((p) => ({ authorizationId: p.authorizationId, ...p.delta })), now));
   if (lines.length) parts.push(authorizationRepository.linesPart(lines, now));
-  if (buckets.some((b) => !b.created)) parts.push(authorizationRepository.bucketsPart(buckets.filter((b) => !b.created)));
-  if (buckets.some((b) => b.created)) parts.push(authorizationRepository.newBucketsPart(buckets.filter((b) => b.created)));
+  if (changedBuckets.length) parts.push(authorizationRepository.bucketsPart(changedBuckets));
+  if (newBuckets.length) parts.push(authorizationRepository.newBucketsPart(newBuckets));
   if (created.length) parts.push(reservationRepository.createdPart(created, now));
   if (expiring.length) parts.push(reservationRepository.expiringPart(expiring));
   if (unexpiring.length) parts.push(reservationRepository.unexpiringPart(unexpiring.map((f) => f.id)));
