@@ -6,6 +6,7 @@ import { Migration20261128000000_reservation_expiries } from './migrations/Migra
 import { Migration20261202000000_user_token_generation } from './migrations/Migration20261202000000_user_token_generation';
 import { Migration20261203000000_organization_settings } from './migrations/Migration20261203000000_organization_settings';
 import { Migration20261203000100_payer_authorizations } from './migrations/Migration20261203000100_payer_authorizations';
+import { Migration20261206000000_sole_line_counters } from './migrations/Migration20261206000000_sole_line_counters';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261202000000_user_token_generation', class: Migration20261202000000_user_token_generation },
   { name: 'Migration20261203000000_organization_settings', class: Migration20261203000000_organization_settings },
   { name: 'Migration20261203000100_payer_authorizations', class: Migration20261203000100_payer_authorizations },
+  { name: 'Migration20261206000000_sole_line_counters', class: Migration20261206000000_sole_line_counters },
 ];
 
 /**
