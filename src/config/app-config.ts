@@ -21,11 +21,15 @@ export interface AppConfig {
   /** Unset outside production: generated once and kept under dataDir. */
   jwtSecret?: string;
   jwtExpiresInSeconds: number;
+  /** REFRESH_TOKEN_TTL: how long a refresh token lives (a rotation issues a new one with a new lifetime). */
+  refreshTokenTtlSeconds: number;
   bootstrapAdmin?: { email: string; password: string };
   retry: RetryConfig;
   /** loginPer15Min: per (email, client IP); loginPerEmailPer15Min: per email, from all addresses together. */
-  rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number; loginPerEmailPer15Min: number };
+  rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number; loginPerEmailPer15Min: number; refreshPerMinute: number };
   expirySweepIntervalMs: number;
+  /** SPEC §11: allowHttpLoopback (WEBHOOK_ALLOW_HTTP_LOOPBACK) lifts https-only for loopback receivers only; maxAttempts per delivery. */
+  webhooks: { allowHttpLoopback: boolean; maxAttempts: number };
   redisUrl?: string;
   metricsToken?: string;
   /** /metrics without METRICS_TOKEN in production, on purpose (METRICS_PUBLIC=true). */

@@ -82,6 +82,13 @@ export const envSchema = z
       if (seconds === undefined) problem(ctx, `JWT_EXPIRES_IN must be a duration such as 900, 15m, 2h or 1d (got "${value}")`);
       return seconds ?? 900;
     }),
+    // SPEC §11: a refresh token's lifetime (each rotation starts a new one).
+    REFRESH_TOKEN_TTL: variable((raw, ctx) => {
+      const value = raw ?? '30d';
+      const seconds = parseDurationSeconds(value);
+      if (seconds === undefined) problem(ctx, `REFRESH_TOKEN_TTL must be a duration such as 3600, 12h or 30d (got "${value}")`);
+      return seconds ?? 30 * 86_400;
+    }),
     BOOTSTRAP_ADMIN_EMAIL: text((email) => (/^[^\s@]+@[^\s@]+$/.test(email) ? undefined : 'BOOTSTRAP_ADMIN_EMAIL must be an email address')),
     // Taken as given, spaces included: it is a password.
     BOOTSTRAP_ADMIN_PASSWORD: z
@@ -122,9 +129,15 @@ export const envSchema = z
     PORT: int('PORT', 3000, 1, 65_535),
     DATABASE_POOL_SIZE: int('DATABASE_POOL_SIZE', 10, 2, 200),
     DATA_DIR: variable((raw) => raw ?? '.data'),
+    // POST /auth/refresh and /auth/logout, per client IP (their tokens are in the body: no user is known before the lookup).
+    RATE_LIMIT_REFRESH_PER_MINUTE: int('RATE_LIMIT_REFRESH_PER_MINUTE', 60, 1, 10_000_000),
     RATE_LIMIT_USER_PER_MINUTE: int('RATE_LIMIT_USER_PER_MINUTE', 6000, 1, 10_000_000),
     RATE_LIMIT_ANON_PER_MINUTE: int('RATE_LIMIT_ANON_PER_MINUTE', 600, 1, 10_000_000),
     EXPIRY_SWEEP_INTERVAL_MS: int('EXPIRY_SWEEP_INTERVAL_MS', 5000, 50, 86_400_000),
+    // SPEC §11 webhooks: http to loopback receivers for tests and local use (never in production),
+    // and the attempts of one delivery before it is given up.
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: bool('WEBHOOK_ALLOW_HTTP_LOOPBACK'),
+    WEBHOOK_MAX_ATTEMPTS: int('WEBHOOK_MAX_ATTEMPTS', 15, 1, 100),
     SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
     HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
@@ -147,6 +160,11 @@ export const envSchema = z
   .refine((env) => !(env.NODE_ENV === 'production' && env.METRICS_TOKEN === undefined && env.METRICS_PUBLIC !== true), {
     message: 'METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)',
     ...after('METRICS_PUBLIC'),
+  })
+  // A production instance must never deliver to its own host's loopback services (sidecars, admin ports).
+  .refine((env) => !(env.NODE_ENV === 'production' && env.WEBHOOK_ALLOW_HTTP_LOOPBACK === true), {
+    message: 'WEBHOOK_ALLOW_HTTP_LOOPBACK=true is for tests and local use; it is refused when NODE_ENV=production',
+    ...after('WEBHOOK_ALLOW_HTTP_LOOPBACK'),
   })
   .refine((env) => (env.RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN ?? Infinity) >= env.RATE_LIMIT_LOGIN_PER_15_MIN, {
     message: 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN',

@@ -21,12 +21,14 @@ describe('loadConfig', () => {
       port: 3000,
       nodeEnv: 'development',
       jwtExpiresInSeconds: 900,
+      refreshTokenTtlSeconds: 30 * 86_400,
       retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 1000 },
-      rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10, loginPerEmailPer15Min: 100 },
+      rateLimit: { userPerMinute: 6000, anonPerMinute: 600, loginPer15Min: 10, loginPerEmailPer15Min: 100, refreshPerMinute: 60 },
       httpKeepAliveTimeoutMs: 65_000,
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpMaxConnections: 1_000,
+      webhooks: { allowHttpLoopback: false, maxAttempts: 15 },
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -42,6 +44,9 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ JWT_EXPIRES_IN: '15 minutes' }, 'JWT_EXPIRES_IN'],
+    [{ REFRESH_TOKEN_TTL: '30 days' }, 'REFRESH_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
+    [{ RATE_LIMIT_REFRESH_PER_MINUTE: '0' }, 'RATE_LIMIT_REFRESH_PER_MINUTE'],
     [{ BOOTSTRAP_ADMIN_EMAIL: 'a@b.c' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     [{ BOOTSTRAP_ADMIN_EMAIL: 'a@b.c', BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     [{ RATE_LIMIT_USER_PER_MINUTE: '1.5' }, 'RATE_LIMIT_USER_PER_MINUTE'],
@@ -57,6 +62,10 @@ describe('loadConfig', () => {
     [{ HTTP_MAX_CONNECTIONS: '0' }, 'HTTP_MAX_CONNECTIONS'],
     [{ HTTP_MAX_CONNECTIONS: 'many' }, 'HTTP_MAX_CONNECTIONS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'yes' }, 'WEBHOOK_ALLOW_HTTP_LOOPBACK'],
+    [{ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true', NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), METRICS_PUBLIC: 'true' }, 'WEBHOOK_ALLOW_HTTP_LOOPBACK=true is for tests and local use'],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'WEBHOOK_MAX_ATTEMPTS'],
+    [{ WEBHOOK_MAX_ATTEMPTS: '101' }, 'WEBHOOK_MAX_ATTEMPTS'],
     [{ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '0' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN'],
     [{ RATE_LIMIT_LOGIN_PER_15_MIN: '20', RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '19' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN'],
   ])('%o is refused with a message naming %s', (env, name) => {
@@ -105,6 +114,11 @@ describe('loadConfig', () => {
   it('login limits: the per-email ceiling is 100 unless set, and never below the per-(email, address) limit', () => {
     expect(loadConfig({ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '40' }).rateLimit).toMatchObject({ loginPer15Min: 10, loginPerEmailPer15Min: 40 });
     expect(loadConfig({ RATE_LIMIT_LOGIN_PER_15_MIN: '500' }).rateLimit).toMatchObject({ loginPer15Min: 500, loginPerEmailPer15Min: 500 });
+  });
+
+  it('webhooks: http to loopback only when told (outside production), attempts as given', () => {
+    expect(loadConfig({ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'TRUE', WEBHOOK_MAX_ATTEMPTS: '3' }).webhooks).toEqual({ allowHttpLoopback: true, maxAttempts: 3 });
+    expect(loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_HTTP_LOOPBACK: 'false' }).webhooks).toEqual({ allowHttpLoopback: false, maxAttempts: 15 });
   });
 
   it('trusts no proxy unless told: a hop count or the proxies\' addresses', () => {

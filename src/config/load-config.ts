@@ -16,6 +16,7 @@ export function toAppConfig(env: Env): AppConfig {
     dataDir: env.DATA_DIR,
     jwtSecret: env.JWT_SECRET,
     jwtExpiresInSeconds: env.JWT_EXPIRES_IN,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL,
     bootstrapAdmin:
       env.BOOTSTRAP_ADMIN_EMAIL && env.BOOTSTRAP_ADMIN_PASSWORD ? { email: env.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), password: env.BOOTSTRAP_ADMIN_PASSWORD } : undefined,
     retry: { maxAttempts: env.RETRY_MAX_ATTEMPTS, baseDelayMs: env.RETRY_BASE_DELAY_MS, maxDelayMs: env.RETRY_MAX_DELAY_MS },
@@ -24,8 +25,10 @@ export function toAppConfig(env: Env): AppConfig {
       anonPerMinute: env.RATE_LIMIT_ANON_PER_MINUTE,
       loginPer15Min: env.RATE_LIMIT_LOGIN_PER_15_MIN,
       loginPerEmailPer15Min: env.RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN ?? Math.max(100, env.RATE_LIMIT_LOGIN_PER_15_MIN),
+      refreshPerMinute: env.RATE_LIMIT_REFRESH_PER_MINUTE,
     },
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+    webhooks: { allowHttpLoopback: env.WEBHOOK_ALLOW_HTTP_LOOPBACK ?? false, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS },
     redisUrl: env.REDIS_URL,
     metricsToken: env.METRICS_TOKEN,
     metricsPublic: env.METRICS_PUBLIC ?? false,

@@ -46,3 +46,13 @@ export class RateLimitGuard extends ThrottlerGuard {
 export class LoginRateLimitGuard extends RateLimitGuard {
   protected override readonly counts: ReadonlySet<RateLimitName> = new Set<RateLimitName>(['login', 'login-email']);
 }
+
+/**
+ * The refresh-token routes (@RefreshRateLimited) carry their credential in the body, so no user is
+ * known before it is looked up: they are counted per client IP, on a budget of their own, on top
+ * of the per-IP limit every anonymous request counts against.
+ */
+@Injectable()
+export class RefreshRateLimitGuard extends RateLimitGuard {
+  protected override readonly counts: ReadonlySet<RateLimitName> = new Set<RateLimitName>(['refresh']);
+}

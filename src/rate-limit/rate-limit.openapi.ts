@@ -3,7 +3,8 @@ import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swa
 const POLICIES =
   '"user": per authenticated user, all routes together; "anon": per client IP, requests without a valid token; ' +
   '"login": per email and client IP, POST /auth/login (which "anon" counts too); "login-email": per email, from all addresses together, ' +
-  'POST /auth/login (not counted when "login" refuses).';
+  'POST /auth/login (not counted when "login" refuses); "refresh": per client IP, POST /auth/refresh and /auth/logout. ' +
+  'A request with an API key counts as "user" against the key\'s own budget.';
 
 const HEADERS = {
   'RateLimit-Policy': {

@@ -3,7 +3,7 @@ import { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import { AuthUser } from '../shared/auth/auth-user';
-import { LOGIN_LIMIT_KEY, NO_RATE_LIMIT_KEY } from './rate-limit.decorators';
+import { LOGIN_LIMIT_KEY, NO_RATE_LIMIT_KEY, REFRESH_LIMIT_KEY } from './rate-limit.decorators';
 
 type TrackedRequest = Request & { user?: AuthUser };
 
@@ -12,7 +12,7 @@ const marked = (context: ExecutionContext, key: string) =>
   Reflect.getMetadata(key, context.getHandler()) === true || Reflect.getMetadata(key, context.getClass()) === true;
 const unlimited = (context: ExecutionContext) => marked(context, NO_RATE_LIMIT_KEY);
 
-export type RateLimitName = 'user' | 'anon' | 'login' | 'login-email';
+export type RateLimitName = 'user' | 'anon' | 'login' | 'login-email' | 'refresh';
 
 /** The key is the tracker alone, never the route: a limit is per user (or IP, or email), across all routes. */
 export const rateLimitKey = (name: RateLimitName, tracker: string) => `unit-ledger:${name}:${tracker}`;
@@ -24,12 +24,14 @@ const loginEmail = (req: TrackedRequest) => {
   return typeof email === 'string' ? email.trim().toLowerCase() : '';
 };
 export const clientIp = (req: Request) => req.ip ?? 'unknown';
+/** Whom the per-user limit counts: the API key a request came with, else the user. */
+export const callerTracker = (user: AuthUser): string => user.apiKeyId ?? user.id;
 
 /** The per-IP limit's window, also counted by the JWT guard for requests whose token fails. */
 export const ANON_WINDOW_MS = 60_000;
 
 /**
- * SPEC §6: per authenticated user, per IP for anonymous requests, and for logins per (email,
+ * SPEC §6: per authenticated user (per API key for a machine client, SPEC §11), per IP for anonymous requests, and for logins per (email,
  * client IP) plus a looser ceiling per email. The strict login limit is per address, so that
  * wrong passwords sent from one address cannot lock the owner out at another; the ceiling stops
  * a guesser spread over many addresses. Every attempt counts, successful or not: it is counted
@@ -41,8 +43,9 @@ export const ANON_WINDOW_MS = 60_000;
  * reports every limit it counted in the response (RateLimit-Policy, RateLimit).
  */
 export function rateLimitOptions(config: AppConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
-  const { userPerMinute, anonPerMinute, loginPer15Min, loginPerEmailPer15Min } = config.rateLimit;
+  const { userPerMinute, anonPerMinute, loginPer15Min, loginPerEmailPer15Min, refreshPerMinute } = config.rateLimit;
   const isLogin = (context: ExecutionContext) => marked(context, LOGIN_LIMIT_KEY);
+  const isRefresh = (context: ExecutionContext) => marked(context, REFRESH_LIMIT_KEY);
   return {
     storage,
     throttlers: [
@@ -51,7 +54,8 @@ export function rateLimitOptions(config: AppConfig, storage?: ThrottlerStorage):
         ttl: 60_000,
         limit: userPerMinute,
         skipIf: (context) => unlimited(context) || !requestOf(context).user,
-        getTracker: (req) => (req as TrackedRequest).user!.id,
+        // A machine client's API key has a budget of its own, apart from the person who made it.
+        getTracker: (req) => callerTracker((req as TrackedRequest).user!),
         generateKey: keyOf,
       },
       {
@@ -77,6 +81,14 @@ export function rateLimitOptions(config: AppConfig, storage?: ThrottlerStorage):
         limit: loginPerEmailPer15Min,
         skipIf: (context) => !isLogin(context),
         getTracker: (req) => loginEmail(req as TrackedRequest),
+        generateKey: keyOf,
+      },
+      {
+        name: 'refresh',
+        ttl: 60_000,
+        limit: refreshPerMinute,
+        skipIf: (context) => !isRefresh(context),
+        getTracker: (req) => clientIp(req as TrackedRequest),
         generateKey: keyOf,
       },
     ],

@@ -34,5 +34,6 @@ export const Idempotency = createParamDecorator((_: unknown, ctx: ExecutionConte
     .digest('hex');
   // Nest's own default when the handler sets no @HttpCode: 201 for POST, 200 for the rest (PATCH).
   const successStatus = Reflect.getMetadata(HTTP_CODE_METADATA, ctx.getHandler()) ?? (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
-  return { userId: req.user.id, key, fingerprint, successStatus };
+  // A machine client's keys are its own, apart from those of the person who made its API key.
+  return { userId: req.user.apiKeyId ?? req.user.id, key, fingerprint, successStatus };
 });
