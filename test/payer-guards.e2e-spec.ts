@@ -237,4 +237,84 @@ describe('database guards for lines, pools and caps (hand-written SQL)', () => {
     await refusedBy(undefined, 'update ledger_entries set line_id = $2 where authorization_id = $1', [authId, lineB]);
     await refusedBy(undefined, `update ledger_entries set service_date = '2026-03-05' where authorization_id = $1`, [authId]);
   });
+
+  // Migration 20261206000000: the only line of an authorization without a pool has no counters of its
+  // own (its units are the authorization's, under authorizations_no_overbooking, same total).
+  describe('a sole line', () => {
+    let soleAuth: string;
+    let soleLine: string;
+    let otherAuth: string;
+    let twoLines: string; // a line of an authorization with two lines and no pool
+    const rows = async (id: string) => ({
+      authorization: (await t.sql.query('select * from authorizations where id = $1', [id])).rows,
+      lines: (await t.sql.query('select * from authorization_lines where authorization_id = $1 order by id', [id])).rows,
+    });
+    /** Refused at commit by a deferred foreign key: one of `constraints` (when both are broken, whichever PostgreSQL checks first). */
+    const refusedByKey = async (constraints: string | string[], sql: string, params: unknown[]) => {
+      const error = await t.sql.query(sql, params).then(() => undefined, (e: { code: string; constraint: string }) => e);
+      expect({ code: error?.code, refusedByOneOf: [constraints].flat().includes(error?.constraint ?? '') }).toEqual({ code: '23503', refusedByOneOf: true });
+    };
+
+    beforeAll(async () => {
+      const create = (authNumber: string) =>
+        t.request('POST', '/api/v1/authorizations', {
+          token: org.tokens.ADMIN,
+          body: { patientId: 'guards', authNumber, serviceCode: '97153', totalUnits: 30, startDate: '2026-01-01', endDate: '2026-06-30' },
+        });
+      const [a, b] = [await create('SOLE-1'), await create('SOLE-2')];
+      if (a.status !== 201 || b.status !== 201) throw new Error(`create → ${a.status} ${a.text} / ${b.status} ${b.text}`);
+      [soleAuth, soleLine, otherAuth] = [a.body.id, a.body.lines[0].id, b.body.id];
+      const two = await t.request('POST', '/api/v1/authorizations', {
+        token: org.tokens.ADMIN,
+        body: { patientId: 'guards', authNumber: 'TWO-1', startDate: '2026-01-01', endDate: '2026-06-30', lines: [{ serviceCode: '97153', totalUnits: 10 }, { serviceCode: '97155', totalUnits: 10 }] },
+      });
+      if (two.status !== 201) throw new Error(`create → ${two.status} ${two.text}`);
+      twoLines = two.body.lines[0].id;
+      const r = await t.request('POST', `/api/v1/authorizations/${soleAuth}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 7, serviceDate: '2026-03-04' } });
+      if (r.status !== 201) throw new Error(`reserve → ${r.status} ${r.text}`);
+    });
+
+    it('is stored with null counters, its units on the authorization row', async () => {
+      const { authorization, lines } = await rows(soleAuth);
+      expect(authorization).toEqual([expect.objectContaining({ sole_line_id: soleLine, sole_line_modifiers: '', service_code: '97153', total_units: 30, scheduled_units: 7 })]);
+      expect(lines).toEqual([expect.objectContaining({ id: soleLine, sole_of: soleAuth, total_units: 30, used_units: null, scheduled_units: null })]);
+    });
+
+    it('cannot be given counters of its own, nor hold units above its total through its authorization', async () => {
+      const before = await rows(soleAuth);
+      await refusedBy('authorization_lines_counted_once', 'update authorization_lines set used_units = 0, scheduled_units = 0 where id = $1', [soleLine]);
+      await refusedBy('authorizations_no_overbooking', 'update authorizations set scheduled_units = 31 where id = $1', [soleAuth]);
+      expect(await rows(soleAuth)).toEqual(before);
+    });
+
+    it("keeps its authorization's total, code and modifiers (authorizations_sole_line_fkey, checked at commit)", async () => {
+      const before = await rows(soleAuth);
+      await refusedByKey('authorizations_sole_line_fkey', 'update authorization_lines set total_units = 40 where id = $1', [soleLine]);
+      await refusedByKey('authorizations_sole_line_fkey', 'update authorizations set total_units = 40, lines_total_units = 40 where id = $1', [soleAuth]);
+      await refusedByKey('authorizations_sole_line_fkey', `update authorization_lines set modifiers = 'HO' where id = $1`, [soleLine]);
+      await refusedByKey('authorizations_sole_line_fkey', `update authorizations set service_code = '97155' where id = $1`, [soleAuth]);
+      // Both rows changed together, in one transaction, is how the service changes a total.
+      await t.sql.query('begin');
+      await t.sql.query('update authorizations set total_units = 40, lines_total_units = 40 where id = $1', [soleAuth]);
+      await t.sql.query('update authorization_lines set total_units = 40 where id = $1', [soleLine]);
+      await t.sql.query('rollback');
+      expect(await rows(soleAuth)).toEqual(before);
+    });
+
+    it('is the line its authorization names, and no other line can pretend to be one', async () => {
+      const before = [await rows(soleAuth), await rows(otherAuth)];
+      // Another authorization's line named as this one's sole line.
+      const otherLine = (await rows(otherAuth)).lines[0].id;
+      await refusedByKey(['authorizations_sole_line_fkey', 'authorization_lines_sole_of_fkey'], 'update authorizations set sole_line_id = $2 where id = $1', [soleAuth, otherLine]);
+      // The line of a pool, or of two lines, dropping its counters: never a sole line / its authorization does not name it.
+      await refusedBy('authorization_lines_counted_once', 'update authorization_lines set used_units = null, scheduled_units = null where id = $1', [lineB]);
+      await refusedBy('authorization_lines_counted_once', 'update authorization_lines set used_units = null, scheduled_units = null, sole_of = authorization_id where id = $1', [lineB]);
+      await refusedByKey('authorization_lines_sole_of_fkey', 'update authorization_lines set used_units = null, scheduled_units = null, sole_of = authorization_id where id = $1', [twoLines]);
+      // An authorization that stops naming its sole line leaves the line uncounted: refused.
+      await refusedByKey('authorization_lines_sole_of_fkey', 'update authorizations set sole_line_id = null, sole_line_modifiers = null where id = $1', [soleAuth]);
+      // A pool cannot be put over a sole line.
+      await refusedBy('authorizations_sole_line_check', 'update authorizations set pool_units = 30, pooled = true where id = $1', [soleAuth]);
+      expect([await rows(soleAuth), await rows(otherAuth)]).toEqual(before);
+    });
+  });
 });

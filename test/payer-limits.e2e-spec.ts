@@ -575,13 +575,25 @@ describe('11. more of SPEC §10', () => {
 
   it('POST …/lines on a v1 authorization: serviceCode becomes null and a reservation must name its line; on a pooled one totalUnits stays the pool', async () => {
     const v1 = await create({ serviceCode: '97153', totalUnits: 50 });
+    expectStatus(await reserve(v1.id, { units: 7, serviceDate: '2026-03-04' }), 201);
+    const grown = await t.request('PATCH', `/api/v1/authorizations/${v1.id}/lines/${v1.lines[0].id}`, { token: org.tokens.ADMIN, body: { totalUnits: 55 } });
+    expectStatus(grown, 200);
+    expect(grown.body).toMatchObject({ totalUnits: 55, availableUnits: 48, lines: [expect.objectContaining({ totalUnits: 55, scheduledUnits: 7, availableUnits: 48 })] });
     const added = await t.request('POST', `/api/v1/authorizations/${v1.id}/lines`, { token: org.tokens.ADMIN, body: { serviceCode: '97155', modifiers: ['HO'], totalUnits: 10 } });
     expectStatus(added, 201);
-    expect(added.body).toMatchObject({ serviceCode: null, totalUnits: 60, availableUnits: 60, poolUnits: null });
+    expect(added.body).toMatchObject({ serviceCode: null, totalUnits: 65, scheduledUnits: 7, availableUnits: 58, poolUnits: null });
+    // The first line was a sole line (its units counted on the authorization): it now counts them itself.
+    expect(added.body.lines.map((l: any) => [l.serviceCode, l.scheduledUnits, l.availableUnits])).toEqual([['97153', 7, 48], ['97155', 0, 10]]);
+    const stored = await t.sql.query('select l.service_code, l.sole_of, l.scheduled_units, a.sole_line_id from authorization_lines l join authorizations a on a.id = l.authorization_id where a.id = $1 order by l.id', [v1.id]);
+    expect(stored.rows).toEqual([
+      { service_code: '97153', sole_of: null, scheduled_units: 7, sole_line_id: null },
+      { service_code: '97155', sole_of: null, scheduled_units: 0, sole_line_id: null },
+    ]);
     expectError(await reserve(v1.id, { units: 1, serviceDate: '2026-03-04' }), 400, 'LINE_REQUIRED');
     expectStatus(await reserve(v1.id, { units: 1, serviceDate: '2026-03-04', serviceCode: '97153' }), 201);
+    expect(await checkIntegrity(t.sql)).toEqual(INTACT);
     // PATCH totalUnits is now refused: two lines, no pool.
-    expectValidation(await t.request('PATCH', `/api/v1/authorizations/${v1.id}`, { token: org.tokens.ADMIN, body: { totalUnits: 70 } }));
+    expectValidation(await t.request('PATCH', `/api/v1/authorizations/${v1.id}`, { token: org.tokens.ADMIN, body: { totalUnits: 75 } }));
 
     const pooled = await create({ lines: [{ serviceCode: '97153', totalUnits: 40 }], poolUnits: 30 });
     const more = await t.request('POST', `/api/v1/authorizations/${pooled.id}/lines`, { token: org.tokens.ADMIN, body: { serviceCode: '97155', totalUnits: 40 } });

@@ -53,7 +53,7 @@ describe('migration 20261203000100: existing authorizations become one line each
     `);
     const before = (await sql.query('select * from ledger_entries order by id')).rows;
 
-    const applied = await orm.getMigrator().up();
+    const applied = await orm.getMigrator().up({ to: 'Migration20261203000100_payer_authorizations' });
     expect(applied.map((m) => m.name)).toEqual(['Migration20261203000100_payer_authorizations']);
 
     const { rows: lines } = await sql.query(
@@ -83,5 +83,28 @@ describe('migration 20261203000100: existing authorizations become one line each
     expect(await checkIntegrity(sql)).toEqual(INTACT);
     // And the ledger stays append-only after the one rewrite.
     await expect(sql.query('update ledger_entries set units = units')).rejects.toMatchObject({ code: '23514' });
+
+    // Migration 20261206000000: each one-line authorization without a pool counts its line's units
+    // on its own row alone; an authorization of two lines keeps their counters.
+    await sql.query(`
+      insert into authorizations (id, organization_id, patient_id, auth_number, service_code, total_units, lines_total_units, start_date, end_date, status)
+      values ('00000000-0000-7000-8000-0000000000a3', '00000000-0000-7000-8000-000000000001', 'p3', 'A-3', null, 30, 30, '2026-01-01', '2026-06-30', 'ACTIVE');
+      insert into authorization_lines (id, authorization_id, organization_id, service_code, modifiers, total_units) values
+        ('00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000a3', '00000000-0000-7000-8000-000000000001', '97153', '', 20),
+        ('00000000-0000-7000-8000-0000000000c2', '00000000-0000-7000-8000-0000000000a3', '00000000-0000-7000-8000-000000000001', '97155', 'HO', 10);
+    `);
+    const next = await orm.getMigrator().up({ to: 'Migration20261206000000_sole_line_counters' });
+    expect(next.map((m) => m.name)).toEqual(['Migration20261206000000_sole_line_counters']);
+    const { rows: sole } = await sql.query(
+      `select a.id, a.sole_line_id = l.id as names_its_line, a.sole_line_modifiers, l.sole_of = a.id as sole_of, l.used_units, l.scheduled_units
+       from authorizations a join authorization_lines l on l.authorization_id = a.id order by a.id, l.id`,
+    );
+    expect(sole).toEqual([
+      { id: '00000000-0000-7000-8000-0000000000a1', names_its_line: true, sole_line_modifiers: '', sole_of: true, used_units: null, scheduled_units: null },
+      { id: '00000000-0000-7000-8000-0000000000a2', names_its_line: true, sole_line_modifiers: '', sole_of: true, used_units: null, scheduled_units: null },
+      { id: '00000000-0000-7000-8000-0000000000a3', names_its_line: null, sole_line_modifiers: null, sole_of: null, used_units: 0, scheduled_units: 0 },
+      { id: '00000000-0000-7000-8000-0000000000a3', names_its_line: null, sole_line_modifiers: null, sole_of: null, used_units: 0, scheduled_units: 0 },
+    ]);
+    expect(await checkIntegrity(sql)).toEqual(INTACT);
   });
 });

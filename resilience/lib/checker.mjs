@@ -83,9 +83,14 @@ export async function loadSnapshot(query) {
  * SPEC §10: the checks of test/helpers/ledger-check.ts (same names and conditions), ported so that
  * each returns the offending rows instead of a count. Every row is a violation.
  */
+// Each line with its counters: a sole line's are its authorization's (migration 20261206000000).
+const LINES = `(select li.id, li.authorization_id, li.total_units, coalesce(li.used_units, a.used_units) as used_units,
+    coalesce(li.scheduled_units, a.scheduled_units) as scheduled_units
+  from authorization_lines li join authorizations a on a.id = li.authorization_id)`;
+
 export const INTEGRITY_SQL = {
   lineInvariantViolations: `
-    select id, authorization_id, total_units, used_units, scheduled_units from authorization_lines
+    select id, authorization_id, total_units, used_units, scheduled_units from ${LINES} l
     where used_units + scheduled_units > total_units or used_units < 0 or scheduled_units < 0`,
   bucketInvariantViolations: `
     select b.cap_id, b.period_start::text as period_start, b.period, b.cap_units, b.used_units, b.scheduled_units, c.units as cap_of_cap
@@ -97,14 +102,14 @@ export const INTEGRITY_SQL = {
            l.total::int as lines_total, l.used::int as lines_used, l.scheduled::int as lines_scheduled
     from authorizations a
     left join (select authorization_id, sum(used_units) as used, sum(scheduled_units) as scheduled, sum(total_units) as total
-               from authorization_lines group by authorization_id) l on l.authorization_id = a.id
+               from ${LINES} li group by authorization_id) l on l.authorization_id = a.id
     where l.authorization_id is null or l.used <> a.used_units or l.scheduled <> a.scheduled_units or l.total <> a.lines_total_units
        or coalesce(a.pool_units, a.lines_total_units) <> a.total_units`,
   lineLedgerMismatches: `
     select li.id, li.authorization_id, li.used_units, li.scheduled_units,
            coalesce(r.scheduled, 0)::int as reservations_scheduled, coalesce(r.used, 0)::int as reservations_used,
            coalesce(l.scheduled, 0)::int as ledger_scheduled, coalesce(l.used, 0)::int as ledger_used
-    from authorization_lines li
+    from ${LINES} li
     left join (select line_id, sum(units) filter (where status = 'SCHEDULED') as scheduled, sum(consumed_units) filter (where status = 'CONSUMED') as used
                from reservations group by line_id) r on r.line_id = li.id
     left join (select line_id,

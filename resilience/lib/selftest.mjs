@@ -227,7 +227,7 @@ export function selfTestCases() {
       expect: ['lineInvariantViolations'],
       async sql(q) {
         await q(`alter table authorization_lines drop constraint authorization_lines_no_overbooking`);
-        await q(`update authorization_lines set used_units = total_units - scheduled_units + 1 where id = (select id from authorization_lines order by total_units limit 1)`);
+        await q(`update authorization_lines set used_units = total_units - scheduled_units + 1 where id = (select id from authorization_lines where sole_of is null order by total_units limit 1)`);
       },
     },
     {

@@ -5,7 +5,7 @@ const current = {
   id: 'a', organizationId: 'o', patientId: 'p', payer: null, authNumber: 'n', serviceCode: '97153', notes: null,
   status: 'ACTIVE', totalUnits: 50, usedUnits: 10, scheduledUnits: 20, startDate: '2026-01-01', endDate: '2026-06-30',
   createdAt: '', updatedAt: '', poolUnits: null, linesTotalUnits: 50,
-  lines: [{ id: 'l', serviceCode: '97153', modifiers: '', totalUnits: 50, usedUnits: 10, scheduledUnits: 20 }],
+  lines: [{ id: 'l', serviceCode: '97153', modifiers: '', totalUnits: 50, usedUnits: 10, scheduledUnits: 20, sole: true }],
 } as unknown as AuthorizationRow;
 
 describe('planUpdate (PATCH /authorizations/:id)', () => {

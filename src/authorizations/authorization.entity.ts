@@ -28,6 +28,11 @@ export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 @Check({ name: 'authorizations_pool_is_total', expression: 'COALESCE(pool_units, lines_total_units) = total_units' })
 @Check({ name: 'authorizations_pooled_check', expression: 'pooled = (pool_units IS NOT NULL)' })
 @Unique({ name: 'authorizations_id_pooled_key', properties: ['id', 'pooled'] })
+@Unique({ name: 'authorizations_sole_line_key', properties: ['id', 'soleLineId'] })
+@Check({
+  name: 'authorizations_sole_line_check',
+  expression: '((sole_line_id IS NULL) = (sole_line_modifiers IS NULL)) AND ((sole_line_id IS NULL) OR ((service_code IS NOT NULL) AND (NOT pooled)))',
+})
 export class Authorization {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = newId();
@@ -56,6 +61,17 @@ export class Authorization {
   /** One total shared by all lines ("grouped codes"); null without a pool. */
   @Property({ type: 'integer', nullable: true })
   poolUnits: (number & Opt) | null = null;
+
+  /**
+   * Its only line when it has one and no pool (migration 20261206000000): that line's units are
+   * counted on this row alone, and its code (serviceCode), modifiers and total are this row's, kept
+   * equal by the foreign key `authorizations_sole_line_fkey` (not expressible here).
+   */
+  @Property({ type: 'uuid', nullable: true })
+  soleLineId: (string & Opt) | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  soleLineModifiers: (string & Opt) | null = null;
 
   /** Whether poolUnits is set: the target of its lines' `authorization_lines_pooled_fkey`. */
   @Property({ type: 'boolean', default: false })

@@ -18,18 +18,24 @@ const CORE_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id 
   a.end_date as "endDate", a.status, a.notes, ${iso('a.created_at')} as "createdAt", ${iso('a.updated_at')} as "updatedAt"`;
 
 // With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
-// order), and its organization's settings that decide "today" and the weeks of its caps.
+// order), and its organization's settings that decide "today" and the weeks of its caps. A sole
+// line (migration 20261206000000) is read off the authorization row itself, its units being the
+// authorization's: the hot path of the common authorization reads two rows by primary key and no
+// lines. Read FROM_AUTHORIZATIONS (the organization joined as o).
 export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
-  (select o.time_zone from organizations o where o.id = a.organization_id) as "timeZone",
-  (select o.week_starts_on from organizations o where o.id = a.organization_id) as "weekStartsOn",
-  (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
-     'usedUnits', l.used_units, 'scheduledUnits', l.scheduled_units) order by l.id), '[]'::json)
-   from authorization_lines l where l.authorization_id = a.id) as lines,
+  o.time_zone as "timeZone", o.week_starts_on as "weekStartsOn",
+  case when a.sole_line_id is not null then json_build_array(json_build_object('id', a.sole_line_id, 'serviceCode', a.service_code,
+     'modifiers', a.sole_line_modifiers, 'totalUnits', a.total_units, 'usedUnits', a.used_units, 'scheduledUnits', a.scheduled_units, 'sole', true))
+  else (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
+     'usedUnits', l.used_units, 'scheduledUnits', l.scheduled_units, 'sole', false) order by l.id), '[]'::json)
+   from authorization_lines l where l.authorization_id = a.id) end as lines,
   (select coalesce(json_agg(json_build_object('id', c.id, 'lineId', c.line_id, 'period', c.period, 'units', c.units) order by c.id), '[]'::json)
    from authorization_caps c where c.authorization_id = a.id) as caps`;
 
-/** The organization's today for an instant (?), as SQL: its local date in its time zone. */
-export const ORGANIZATION_TODAY_SQL = `(?::timestamptz at time zone (select o.time_zone from organizations o where o.id = a.organization_id))::date`;
+const FROM_AUTHORIZATIONS = 'authorizations a join organizations o on o.id = a.organization_id';
+
+/** The organization's today for an instant (?), as SQL: its local date in its time zone (o: FROM_AUTHORIZATIONS). */
+export const ORGANIZATION_TODAY_SQL = `(?::timestamptz at time zone o.time_zone)::date`;
 
 /** The effective status of SPEC §3 as SQL, for filtering lists; ? is now. Mirrors effectiveStatus(). */
 export const EFFECTIVE_STATUS_SQL = `(case when a.status <> 'ACTIVE' then a.status
@@ -70,7 +76,7 @@ export interface BucketChange {
 }
 
 /** A line to create, its modifiers canonical (canonicalModifiers). */
-export type NewLine = Omit<LineRow, 'usedUnits' | 'scheduledUnits'>;
+export type NewLine = Omit<LineRow, 'usedUnits' | 'scheduledUnits' | 'sole'>;
 
 export interface AuthorizationFilters {
   organizationId?: string;
@@ -91,23 +97,47 @@ export const authorizationRepository = {
    * index pages would conflict, under SERIALIZABLE, with every authorization created at the same time.
    */
   async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[], organization: { timeZone: string; weekStartsOn: WeekStart }): Promise<AuthorizationRow> {
+    // One line and no pool: a sole line, counted on the authorization (migration 20261206000000).
+    const sole = lines.length === 1 && a.poolUnits === null ? lines[0] : undefined;
     const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>>(
-      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, pooled, lines_total_units, start_date, end_date, status, notes)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
-      [a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.poolUnits !== null, a.linesTotalUnits, a.startDate, a.endDate, a.status, a.notes],
+      `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, pooled, lines_total_units,
+         start_date, end_date, status, notes, sole_line_id, sole_line_modifiers)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
+      [
+        a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.poolUnits !== null, a.linesTotalUnits,
+        a.startDate, a.endDate, a.status, a.notes, sole?.id ?? null, sole?.modifiers ?? null,
+      ],
     );
-    await this.insertLines(sql, a.id, a.organizationId, a.poolUnits !== null, lines);
+    await this.insertLines(sql, a.id, a.organizationId, a.poolUnits !== null, lines, sole !== undefined);
     await this.insertCaps(sql, a.id, caps);
     const { timeZone, weekStartsOn } = organization;
-    return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0 })), caps };
+    return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0, sole: sole !== undefined })), caps };
   },
 
-  /** `pooled`: whether the authorization has a pool (the lines' foreign key requires the same). */
-  async insertLines(sql: Sql, authorizationId: string, organizationId: string, pooled: boolean, lines: NewLine[]): Promise<void> {
+  /**
+   * `pooled`: whether the authorization has a pool (the lines' foreign key requires the same);
+   * `sole`: the one line is its authorization's sole line, with no counters of its own.
+   */
+  async insertLines(sql: Sql, authorizationId: string, organizationId: string, pooled: boolean, lines: NewLine[], sole = false): Promise<void> {
     await sql.query(
-      `insert into authorization_lines (id, authorization_id, organization_id, pooled, service_code, modifiers, total_units)
-       select v.id, ?, ?, ?, v.code, v.modifiers, v.total from unnest(?::uuid[], ?::text[], ?::text[], ?::int[]) as v (id, code, modifiers, total)`,
-      [authorizationId, organizationId, pooled, lines.map((l) => l.id), lines.map((l) => l.serviceCode), lines.map((l) => l.modifiers), lines.map((l) => l.totalUnits)],
+      `insert into authorization_lines (id, authorization_id, organization_id, pooled, service_code, modifiers, total_units, sole_of, used_units, scheduled_units)
+       select v.id, ?, ?, ?, v.code, v.modifiers, v.total, ?, ?, ? from unnest(?::uuid[], ?::text[], ?::text[], ?::int[]) as v (id, code, modifiers, total)`,
+      [
+        authorizationId, organizationId, pooled, sole ? authorizationId : null, sole ? null : 0, sole ? null : 0,
+        lines.map((l) => l.id), lines.map((l) => l.serviceCode), lines.map((l) => l.modifiers), lines.map((l) => l.totalUnits),
+      ],
+    );
+  },
+
+  /**
+   * The sole line gets its counters (the authorization's) back, before a second line joins it; the
+   * caller clears the authorization's sole_line_id in the same transaction (the foreign keys are deferred).
+   */
+  async endSoleLine(sql: Sql, authorizationId: string): Promise<void> {
+    await sql.query(
+      `update authorization_lines l set used_units = a.used_units, scheduled_units = a.scheduled_units, sole_of = null, updated_at = now()
+       from authorizations a where a.id = ? and l.id = a.sole_line_id`,
+      [authorizationId],
     );
   },
 
@@ -123,7 +153,7 @@ export const authorizationRepository = {
   /** The authorization if it is in the caller's organization (any, for a SUPER_ADMIN). */
   async findVisible(sql: Sql, caller: AuthUser, id: string): Promise<AuthorizationRow | undefined> {
     const scope = tenantScope(caller, 'a.organization_id');
-    const [row] = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = ?${scope.sql}`, [id, ...scope.params]);
+    const [row] = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from ${FROM_AUTHORIZATIONS} where a.id = ?${scope.sql}`, [id, ...scope.params]);
     return row;
   },
 
@@ -152,7 +182,7 @@ export const authorizationRepository = {
     if (f.status !== undefined) (where.push(`${EFFECTIVE_STATUS_SQL} = ?`), params.push(f.now, f.status));
     if (f.after !== undefined) (where.push('a.id > ?'), params.push(f.after));
     return sql.query<AuthorizationRow>(
-      `select ${AUTHORIZATION_COLUMNS} from authorizations a where ${where.join(' and ')} order by a.id limit ?`,
+      `select ${AUTHORIZATION_COLUMNS} from ${FROM_AUTHORIZATIONS} where ${where.join(' and ')} order by a.id limit ?`,
       [...params, f.limit + 1],
     );
   },
@@ -236,7 +266,8 @@ export const authorizationRepository = {
   async update(sql: Sql, id: string, columns: Record<string, unknown>): Promise<AuthorizationRow> {
     const names = Object.keys(columns);
     const [row] = await sql.query<AuthorizationRow>(
-      `update authorizations as a set ${names.map((n) => `${n} = ?`).join(', ')}, updated_at = now() where a.id = ? returning ${AUTHORIZATION_COLUMNS}`,
+      `update authorizations as a set ${names.map((n) => `${n} = ?`).join(', ')}, updated_at = now()
+       from organizations o where o.id = a.organization_id and a.id = ? returning ${AUTHORIZATION_COLUMNS}`,
       [...Object.values(columns), id],
     );
     return row;
@@ -252,7 +283,7 @@ export const authorizationRepository = {
    */
   async findForBatch(sql: Sql, ids: string[], callers: (AuthUser | undefined)[]): Promise<Map<string, AuthorizationRow>> {
     const scope = tenantScopeOfMany(callers, 'a.organization_id');
-    const rows = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from authorizations a where a.id = any(?::uuid[])${scope.sql}`, [ids, ...scope.params], { prepare: true });
+    const rows = await sql.query<AuthorizationRow>(`select ${AUTHORIZATION_COLUMNS} from ${FROM_AUTHORIZATIONS} where a.id = any(?::uuid[])${scope.sql}`, [ids, ...scope.params], { prepare: true });
     return new Map(rows.map((row) => [row.id, row]));
   },
 

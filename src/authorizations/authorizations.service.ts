@@ -107,7 +107,8 @@ export class AuthorizationsService {
       }
       const totals = linesTotalColumns(current.poolUnits, current.linesTotalUnits + line.totalUnits, 'totalUnits');
       const caps = capRows(dto.caps, line.id, 'caps');
-      const updated = await authorizationRepository.update(tx, id, { ...totals, service_code: null });
+      if (current.lines[0]?.sole) await authorizationRepository.endSoleLine(tx, id);
+      const updated = await authorizationRepository.update(tx, id, { ...totals, service_code: null, sole_line_id: null, sole_line_modifiers: null });
       await authorizationRepository.insertLines(tx, id, current.organizationId, current.poolUnits !== null, [line]);
       await authorizationRepository.insertCaps(tx, id, caps);
       await this.adjusted(tx, caller, updated, line.id, line.totalUnits);

@@ -17,7 +17,7 @@ const authorization = (over: Partial<AuthorizationRow> = {}): AuthorizationRow =
 const withLine = (a: AuthorizationRow): AuthorizationRow => ({
   ...a,
   linesTotalUnits: a.totalUnits,
-  lines: [{ id: 'l-1', serviceCode: '97153', modifiers: '', totalUnits: a.totalUnits, usedUnits: a.usedUnits, scheduledUnits: a.scheduledUnits }],
+  lines: [{ id: 'l-1', serviceCode: '97153', modifiers: '', totalUnits: a.totalUnits, usedUnits: a.usedUnits, scheduledUnits: a.scheduledUnits, sole: true }],
 });
 const reservation = (over: Partial<ReservationRow> = {}): ReservationRow => ({
   id: 'r-1', authorizationId: 'a-1', organizationId: 'org-1', lineId: 'l-1', units: 8, serviceDate: '2026-03-01', reference: null, expiresAt: null,
@@ -106,7 +106,7 @@ describe('planBatches: SPEC §10 in memory (caps, moves, scheduling by patient, 
 
   it('scheduling by patient fills the candidate ending first, then the next; none fits → each eligible one\'s refusal', () => {
     const sooner = authorization({ id: 'a-1', totalUnits: 8 });
-    const later = { ...authorization({ id: 'a-2', totalUnits: 8 }), lines: [{ id: 'l-2', serviceCode: '97153', modifiers: '', totalUnits: 8, usedUnits: 0, scheduledUnits: 0 }] };
+    const later = { ...authorization({ id: 'a-2', totalUnits: 8 }), lines: [{ id: 'l-2', serviceCode: '97153', modifiers: '', totalUnits: 8, usedUnits: 0, scheduledUnits: 0, sole: true }] };
     const byPatient = (id: string) =>
       ({ authorizationId: 'a-1', kind: 'reserveForPatient', caller: practitioner, candidateIds: ['a-1', 'a-2'], patientId: 'p', reservationId: id, serviceCode: '97153', units: 5, serviceDate: '2026-03-01', reference: null, expiresAt: null }) as UnitCommand;
     const { plans, outcomes } = planBatches(new Map([['a-1', sooner], ['a-2', later]]), new Map(), new Map(), [byPatient('r-1'), byPatient('r-2'), byPatient('r-3')], now);

@@ -27,7 +27,7 @@ export interface BatchPlan {
   authorizationId: string;
   /** Counter changes for the authorization row (applied as deltas). */
   delta: { used: number; scheduled: number };
-  /** The same per line, by line id. */
+  /** The same per line with counters of its own (not a sole line's: those are the authorization's), by line id. */
   lineDeltas: Map<string, { used: number; scheduled: number }>;
   /** The same per cap bucket (bucketKey); `created` when the bucket did not exist before this batch. */
   bucketDeltas: Map<string, BucketChange & { created: boolean }>;
@@ -131,8 +131,10 @@ export class BatchState {
     const line = this.line(hold.lineId);
     line.usedUnits += used;
     line.scheduledUnits += scheduled;
-    const lineDelta = this.plan.lineDeltas.get(line.id) ?? { used: 0, scheduled: 0 };
-    this.plan.lineDeltas.set(line.id, { used: lineDelta.used + used, scheduled: lineDelta.scheduled + scheduled });
+    if (!line.sole) {
+      const lineDelta = this.plan.lineDeltas.get(line.id) ?? { used: 0, scheduled: 0 };
+      this.plan.lineDeltas.set(line.id, { used: lineDelta.used + used, scheduled: lineDelta.scheduled + scheduled });
+    }
     for (const cap of capsOfLine(a.caps, line.id)) {
       const bucket = this.bucket(cap, hold.serviceDate);
       bucket.usedUnits += used;

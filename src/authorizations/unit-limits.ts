@@ -16,6 +16,8 @@ export interface LineRow {
   totalUnits: number;
   usedUnits: number;
   scheduledUnits: number;
+  /** Its authorization's only line, without a pool: its counters are the authorization's (no row of its own to write). */
+  sole: boolean;
 }
 
 export interface CapRow {

@@ -120,8 +120,10 @@ async function select(sql: Sql, s: Selection): Promise<UtilizationResponse[]> {
            left join (select e.line_id, sum(e.units)::int as units from ledger_entries e
                       where e.authorization_id = p.id and e.type = 'CONSUME' and e.service_date between p.today - 27 and p.today
                       group by e.line_id) by_line on by_line.line_id = l.id
+           -- a sole line's units are counted on its authorization (migration 20261206000000)
+           cross join lateral (select coalesce(l.used_units, p.used_units) as used_units, coalesce(l.scheduled_units, p.scheduled_units) as scheduled_units) lc
            cross join lateral ${figures({
-             total: 'l.total_units', used: 'l.used_units', scheduled: 'l.scheduled_units', available: 'l.total_units - l.used_units - l.scheduled_units',
+             total: 'l.total_units', used: 'lc.used_units', scheduled: 'lc.scheduled_units', available: 'l.total_units - lc.used_units - lc.scheduled_units',
              consumed: 'coalesce(by_line.units, 0)', start: 'p.start_date', end: 'p.end_date', today: 'p.today',
            })} lf
            where l.authorization_id = p.id),

@@ -144,8 +144,12 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
     select count(*)::int + (select n from moves) as n from wanted full join got on got.id = wanted.id
     where wanted.shape is distinct from got.shape`);
   const count = async (query: string) => (await sql.query(query)).rows[0].n as number;
+  // Each line with its counters: a sole line's are its authorization's (migration 20261206000000).
+  const lines = `(select li.id, li.authorization_id, li.total_units, coalesce(li.used_units, a.used_units) as used_units,
+      coalesce(li.scheduled_units, a.scheduled_units) as scheduled_units
+    from authorization_lines li join authorizations a on a.id = li.authorization_id)`;
   const lineInvariantViolations = await count(
-    `select count(*)::int as n from authorization_lines where used_units + scheduled_units > total_units or used_units < 0 or scheduled_units < 0`,
+    `select count(*)::int as n from ${lines} l where used_units + scheduled_units > total_units or used_units < 0 or scheduled_units < 0`,
   );
   const bucketInvariantViolations = await count(`
     select count(*)::int as n from cap_buckets b left join authorization_caps c on c.id = b.cap_id
@@ -154,11 +158,11 @@ export async function checkIntegrity(sql: Client): Promise<IntegrityReport> {
   const rollUpMismatches = await count(`
     select count(*)::int as n from authorizations a
     left join (select authorization_id, sum(used_units) as used, sum(scheduled_units) as scheduled, sum(total_units) as total
-               from authorization_lines group by authorization_id) l on l.authorization_id = a.id
+               from ${lines} li group by authorization_id) l on l.authorization_id = a.id
     where l.authorization_id is null or l.used <> a.used_units or l.scheduled <> a.scheduled_units or l.total <> a.lines_total_units
        or coalesce(a.pool_units, a.lines_total_units) <> a.total_units`);
   const lineLedgerMismatches = await count(`
-    select count(*)::int as n from authorization_lines li
+    select count(*)::int as n from ${lines} li
     left join (select line_id, sum(units) filter (where status = 'SCHEDULED') as scheduled, sum(consumed_units) filter (where status = 'CONSUMED') as used
                from reservations group by line_id) r on r.line_id = li.id
     left join (select line_id,
