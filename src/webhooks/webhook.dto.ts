@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { OptionalField, TextLength } from '../shared/http/validators';
+import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event-types';
+import { MAX_WEBHOOK_URL_LENGTH } from './webhook-url';
+
+/** 1 to 12 distinct SPEC §11 event types, in any order. */
+export function IsEventTypes(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isEventTypes',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an array of 1 to ${WEBHOOK_EVENT_TYPES.length} distinct event types: ${WEBHOOK_EVENT_TYPES.join(', ')}`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          Array.isArray(value) &&
+          value.length >= 1 &&
+          value.length <= WEBHOOK_EVENT_TYPES.length &&
+          value.every((type) => typeof type === 'string' && (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type)) &&
+          new Set(value).size === value.length,
+      },
+    });
+}
+
+const URL_DESCRIPTION =
+  'https: only (http: to a loopback address only with WEBHOOK_ALLOW_HTTP_LOOPBACK=true); no user:password; every address the host resolves to must be public ' +
+  '(never loopback, private, link-local, metadata, multicast or reserved). Checked again before each delivery.';
+
+export class CreateWebhookDto {
+  @ApiProperty({ example: 'https://clinic.example/hooks/unit-ledger', maxLength: MAX_WEBHOOK_URL_LENGTH, description: URL_DESCRIPTION })
+  @IsString()
+  @MaxLength(MAX_WEBHOOK_URL_LENGTH)
+  url!: string;
+
+  @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true, example: ['reservation.created', 'authorization.low_units'] })
+  @IsEventTypes()
+  events!: WebhookEventType[];
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @OptionalField()
+  @TextLength(1, 500)
+  description?: string;
+}
+
+export class UpdateWebhookDto {
+  @ApiPropertyOptional({ maxLength: MAX_WEBHOOK_URL_LENGTH, description: URL_DESCRIPTION })
+  @OptionalField()
+  @IsString()
+  @MaxLength(MAX_WEBHOOK_URL_LENGTH)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: WEBHOOK_EVENT_TYPES, isArray: true })
+  @OptionalField()
+  @IsEventTypes()
+  events?: WebhookEventType[];
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String, description: 'null clears it' })
+  @IsOptional()
+  @TextLength(1, 500)
+  description?: string | null;
+
+  @ApiPropertyOptional({ description: 'true re-enables an endpoint (also one disabled after 24 h of failures) and clears its failure record' })
+  @OptionalField()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class WebhookResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true }) events!: WebhookEventType[];
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'Start of the current run of failed deliveries' }) failingSince!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the service disabled the endpoint' }) disabledReason!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class CreatedWebhookResponse extends WebhookResponse {
+  @ApiProperty({
+    example: 'whsec_3q2-7wEXAMPLEaGVsbG8gd29ybGQhIHNpZ25pbmcga2V5',
+    description: 'The signing secret, shown this once: Unit-Ledger-Signature is t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>',
+  })
+  secret!: string;
+}
+
+export class WebhookList {
+  @ApiProperty({ type: [WebhookResponse] }) items!: WebhookResponse[];
+}
