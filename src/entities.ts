@@ -8,6 +8,8 @@ import { ReservationExpiry } from './authorizations/reservation-expiry.entity';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { Organization } from './organizations/organization.entity';
 import { User } from './users/user.entity';
+import { RefreshToken } from './auth/refresh-token.entity';
+import { ApiKey } from './api-keys/api-key.entity';
 
 /**
  * Every entity, for what runs without Nest: the MikroORM CLI (mikro-orm.config.ts, e.g.
@@ -15,4 +17,4 @@ import { User } from './users/user.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey];
+export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey];

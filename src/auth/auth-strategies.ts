@@ -2,8 +2,8 @@ import { AuthModuleOptions } from '@nestjs/passport';
 
 /**
  * The names this application's Passport strategies are registered under; JwtAuthGuard tries them in
- * order (PassportModule's `defaultStrategy`). Today only the access-token strategy; an API-key
- * strategy for machine clients would be registered the same way and added to `all`.
+ * order (PassportModule's `defaultStrategy`): access tokens (JwtStrategy), then API keys of machine
+ * clients (ApiKeyStrategy, SPEC §11). Each fails at once on the other's bearer values.
  *
  * Why not simply "jwt": Passport keeps strategies in one registry per process, by name. Two
  * instances of the service in one process (the e2e suites start a second one with another key, or
@@ -13,6 +13,7 @@ import { AuthModuleOptions } from '@nestjs/passport';
  */
 export interface AuthStrategyNames {
   jwt: string;
+  apiKey: string;
   all: string[];
 }
 
@@ -21,8 +22,10 @@ export const AUTH_STRATEGY_NAMES = Symbol('AUTH_STRATEGY_NAMES');
 let instances = 0;
 
 export function authStrategyNames(): AuthStrategyNames {
-  const jwt = `jwt#${++instances}`;
-  return { jwt, all: [jwt] };
+  const instance = ++instances;
+  const jwt = `jwt#${instance}`;
+  const apiKey = `api-key#${instance}`;
+  return { jwt, apiKey, all: [jwt, apiKey] };
 }
 
 /** The options AuthGuard() reads: the strategies to try, no session (every request carries its token). */

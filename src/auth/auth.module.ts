@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuthModuleOptions } from '@nestjs/passport';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuthController } from './auth.controller';
@@ -11,9 +13,13 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { VerifiedTokens } from './verified-tokens';
 import { RolesGuard } from './roles.guard';
+import { ApiKeyStrategy } from './api-key.strategy';
+import { RefreshToken } from './refresh-token.entity';
 
 @Module({
   imports: [
+    MikroOrmModule.forFeature([RefreshToken]),
+    ApiKeysModule,
     JwtModule.registerAsync({
       inject: [JWT_SECRET, APP_CONFIG],
       extraProviders: [{ provide: JWT_SECRET, inject: [APP_CONFIG], useFactory: resolveJwtSecret }],
@@ -32,6 +38,7 @@ import { RolesGuard } from './roles.guard';
     AuthService,
     VerifiedTokens,
     JwtStrategy,
+    ApiKeyStrategy,
     BootstrapAdmin,
     JwtAuthGuard,
     RolesGuard,

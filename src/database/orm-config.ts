@@ -7,6 +7,8 @@ import { Migration20261202000000_user_token_generation } from './migrations/Migr
 import { Migration20261203000000_organization_settings } from './migrations/Migration20261203000000_organization_settings';
 import { Migration20261203000100_payer_authorizations } from './migrations/Migration20261203000100_payer_authorizations';
 import { Migration20261206000000_sole_line_counters } from './migrations/Migration20261206000000_sole_line_counters';
+import { Migration20261206100000_refresh_tokens } from './migrations/Migration20261206100000_refresh_tokens';
+import { Migration20261206100100_api_keys } from './migrations/Migration20261206100100_api_keys';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -20,6 +22,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261203000000_organization_settings', class: Migration20261203000000_organization_settings },
   { name: 'Migration20261203000100_payer_authorizations', class: Migration20261203000100_payer_authorizations },
   { name: 'Migration20261206000000_sole_line_counters', class: Migration20261206000000_sole_line_counters },
+  { name: 'Migration20261206100000_refresh_tokens', class: Migration20261206100000_refresh_tokens },
+  { name: 'Migration20261206100100_api_keys', class: Migration20261206100100_api_keys },
 ];
 
 /**
