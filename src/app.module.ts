@@ -8,6 +8,7 @@ import { AuthorizationsModule } from './authorizations/authorizations.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -41,6 +42,7 @@ export class AppModule {
         OrganizationsModule,
         AuthorizationsModule,
         UtilizationModule,
+        EventsModule,
         HealthModule,
       ],
       providers: [

@@ -9,6 +9,7 @@ import { Migration20261203000100_payer_authorizations } from './migrations/Migra
 import { Migration20261206000000_sole_line_counters } from './migrations/Migration20261206000000_sole_line_counters';
 import { Migration20261206100000_refresh_tokens } from './migrations/Migration20261206100000_refresh_tokens';
 import { Migration20261206100100_api_keys } from './migrations/Migration20261206100100_api_keys';
+import { Migration20261206200000_events } from './migrations/Migration20261206200000_events';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206000000_sole_line_counters', class: Migration20261206000000_sole_line_counters },
   { name: 'Migration20261206100000_refresh_tokens', class: Migration20261206100000_refresh_tokens },
   { name: 'Migration20261206100100_api_keys', class: Migration20261206100100_api_keys },
+  { name: 'Migration20261206200000_events', class: Migration20261206200000_events },
 ];
 
 /**
