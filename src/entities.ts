@@ -5,6 +5,7 @@ import { CapBucket } from './authorizations/cap-bucket.entity';
 import { LedgerEntry } from './authorizations/ledger-entry.entity';
 import { Reservation } from './authorizations/reservation.entity';
 import { ReservationExpiry } from './authorizations/reservation-expiry.entity';
+import { OutboxEvent } from './events/outbox-event.entity';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { Organization } from './organizations/organization.entity';
 import { User } from './users/user.entity';
@@ -17,4 +18,4 @@ import { ApiKey } from './api-keys/api-key.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey];
+export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey, OutboxEvent];
