@@ -21,11 +21,12 @@ const UNREADABLE_CHECK = [
   // A second foreign key over authorization_id (with pooled) to a unique key that is not the primary
   // key: MikroORM 6.6 maps one relation per column and only to primary keys, so an entity cannot
   // declare it (migration 20261203000100 explains what it keeps equal).
-  // The same for the deferred composite foreign keys of migration 20261206000000 that tie a sole
-  // line and its authorization together.
+  // The same for the composite foreign keys of migration 20261206000000 that tie a sole line and
+  // its authorization together, and a cap to an authorization marked capped.
   'alter table "authorizations" drop constraint "authorizations_sole_line_fkey";',
   'alter table "authorization_lines" drop constraint "authorization_lines_pooled_fkey";',
   'alter table "authorization_lines" drop constraint "authorization_lines_sole_of_fkey";',
+  'alter table "authorization_caps" drop constraint "authorization_caps_capped_fkey";',
   'alter table "ledger_entries" drop constraint ledger_entries_units_sign;',
   "alter table \"ledger_entries\" add constraint ledger_entries_units_sign check(case when type = 'ADJUST' then units <> 0 else units > 0 end);",
 ];

@@ -312,6 +312,9 @@ describe('database guards for lines, pools and caps (hand-written SQL)', () => {
       await refusedByKey('authorization_lines_sole_of_fkey', 'update authorization_lines set used_units = null, scheduled_units = null, sole_of = authorization_id where id = $1', [twoLines]);
       // An authorization that stops naming its sole line leaves the line uncounted: refused.
       await refusedByKey('authorization_lines_sole_of_fkey', 'update authorizations set sole_line_id = null, sole_line_modifiers = null where id = $1', [soleAuth]);
+      // Caps are read only for an authorization marked capped: a cap on an unmarked one, or unmarking one with caps, is refused.
+      await refusedByKey('authorization_caps_capped_fkey', `insert into authorization_caps (id, authorization_id, period, units) values (gen_random_uuid(), $1, 'WEEK', 5)`, [soleAuth]);
+      await refusedByKey('authorization_caps_capped_fkey', 'update authorizations set capped = false where id = $1', [authId]);
       // A pool cannot be put over a sole line.
       await refusedBy('authorizations_sole_line_check', 'update authorizations set pool_units = 30, pooled = true where id = $1', [soleAuth]);
       expect([await rows(soleAuth), await rows(otherAuth)]).toEqual(before);

@@ -310,14 +310,14 @@ describe('10,000 authorizations (seeded in SQL): pages of 100 with and without f
     seeded = await createOrg(t.request, root);
     const started = Date.now();
     // One line each (the authorization's counters equal its line's: authorization_lines_sum), a WEEK
-    // cap each; every third consumed 30 units yesterday (AT_RISK), every third + 2 consumed 15 units
+    // cap each (so each is marked capped); every third consumed 30 units yesterday (AT_RISK), every third + 2 consumed 15 units
     // 28 days ago (outside the window: no flag), the rest nothing (UNDER_UTILIZED) — with the
     // reservations, ledger entries and buckets those units imply, so the integrity check at close holds.
     await t.sql.query('begin');
     await t.sql.query(
-      `insert into authorizations (id, organization_id, patient_id, auth_number, service_code, total_units, lines_total_units, used_units, scheduled_units, start_date, end_date, status)
+      `insert into authorizations (id, organization_id, patient_id, auth_number, service_code, total_units, lines_total_units, used_units, scheduled_units, start_date, end_date, status, capped)
        select md5('seed:' || g)::uuid, $1, 'seed-' || (g % 100), 'SEED-' || g, '97153', 100, 100,
-              case g % 3 when 0 then 30 when 2 then 15 else 0 end, 0, $2::date - 29, $2::date + 70, 'ACTIVE'
+              case g % 3 when 0 then 30 when 2 then 15 else 0 end, 0, $2::date - 29, $2::date + 70, 'ACTIVE', true
        from generate_series(1, ${N}) g`,
       [seeded.id, TODAY],
     );

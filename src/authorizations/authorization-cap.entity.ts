@@ -1,4 +1,4 @@
-import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { AuthorizationLine } from './authorization-line.entity';
 import { Authorization } from './authorization.entity';
 
@@ -13,6 +13,7 @@ export const CAP_PERIODS: CapPeriod[] = ['DAY', 'WEEK', 'MONTH'];
 @Entity({ tableName: 'authorization_caps' })
 @Index({ name: 'authorization_caps_authorization_idx', properties: ['authorizationId', 'id'] })
 @Check({ name: 'authorization_caps_units_check', expression: 'units >= 1 and units <= 1000000' })
+@Check({ name: 'authorization_caps_capped_check', expression: 'capped = true' })
 export class AuthorizationCap {
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -28,4 +29,11 @@ export class AuthorizationCap {
 
   @Property({ type: 'integer' })
   units!: number;
+
+  /**
+   * Always true: with `authorization_caps_capped_fkey` (authorization_id, capped) → authorizations
+   * (id, capped), not expressible here, a cap exists only on an authorization marked `capped`.
+   */
+  @Property({ type: 'boolean', default: true })
+  capped: boolean & Opt = true;
 }

@@ -29,6 +29,7 @@ export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 @Check({ name: 'authorizations_pooled_check', expression: 'pooled = (pool_units IS NOT NULL)' })
 @Unique({ name: 'authorizations_id_pooled_key', properties: ['id', 'pooled'] })
 @Unique({ name: 'authorizations_sole_line_key', properties: ['id', 'soleLineId'] })
+@Unique({ name: 'authorizations_id_capped_key', properties: ['id', 'capped'] })
 @Check({
   name: 'authorizations_sole_line_check',
   expression: '((sole_line_id IS NULL) = (sole_line_modifiers IS NULL)) AND ((sole_line_id IS NULL) OR ((service_code IS NOT NULL) AND (NOT pooled)))',
@@ -72,6 +73,10 @@ export class Authorization {
 
   @Property({ type: 'text', nullable: true })
   soleLineModifiers: (string & Opt) | null = null;
+
+  /** Whether it may have caps (each cap's `authorization_caps_capped_fkey` requires it): only then are they read. */
+  @Property({ type: 'boolean', default: false })
+  capped: boolean & Opt = false;
 
   /** Whether poolUnits is set: the target of its lines' `authorization_lines_pooled_fkey`. */
   @Property({ type: 'boolean', default: false })

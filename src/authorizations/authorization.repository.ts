@@ -20,8 +20,8 @@ const CORE_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id 
 // With its lines and caps (SPEC §10) as JSON arrays in id order (ids are time-ordered: creation
 // order), and its organization's settings that decide "today" and the weeks of its caps. A sole
 // line (migration 20261206000000) is read off the authorization row itself, its units being the
-// authorization's: the hot path of the common authorization reads two rows by primary key and no
-// lines. Read FROM_AUTHORIZATIONS (the organization joined as o).
+// authorization's, and caps are read only where `capped`: the hot path of the common authorization
+// reads two rows by primary key (itself and its organization). Read FROM_AUTHORIZATIONS (o joined).
 export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
   o.time_zone as "timeZone", o.week_starts_on as "weekStartsOn",
   case when a.sole_line_id is not null then json_build_array(json_build_object('id', a.sole_line_id, 'serviceCode', a.service_code,
@@ -29,8 +29,8 @@ export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
   else (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
      'usedUnits', l.used_units, 'scheduledUnits', l.scheduled_units, 'sole', false) order by l.id), '[]'::json)
    from authorization_lines l where l.authorization_id = a.id) end as lines,
-  (select coalesce(json_agg(json_build_object('id', c.id, 'lineId', c.line_id, 'period', c.period, 'units', c.units) order by c.id), '[]'::json)
-   from authorization_caps c where c.authorization_id = a.id) as caps`;
+  case when a.capped then (select coalesce(json_agg(json_build_object('id', c.id, 'lineId', c.line_id, 'period', c.period, 'units', c.units) order by c.id), '[]'::json)
+   from authorization_caps c where c.authorization_id = a.id) else '[]'::json end as caps`;
 
 const FROM_AUTHORIZATIONS = 'authorizations a join organizations o on o.id = a.organization_id';
 
@@ -101,15 +101,15 @@ export const authorizationRepository = {
     const sole = lines.length === 1 && a.poolUnits === null ? lines[0] : undefined;
     const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>>(
       `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, pooled, lines_total_units,
-         start_date, end_date, status, notes, sole_line_id, sole_line_modifiers)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
+         start_date, end_date, status, notes, sole_line_id, sole_line_modifiers, capped)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
       [
         a.id, a.organizationId, a.patientId, a.payer, a.authNumber, a.serviceCode, a.totalUnits, a.poolUnits, a.poolUnits !== null, a.linesTotalUnits,
-        a.startDate, a.endDate, a.status, a.notes, sole?.id ?? null, sole?.modifiers ?? null,
+        a.startDate, a.endDate, a.status, a.notes, sole?.id ?? null, sole?.modifiers ?? null, caps.length > 0,
       ],
     );
     await this.insertLines(sql, a.id, a.organizationId, a.poolUnits !== null, lines, sole !== undefined);
-    await this.insertCaps(sql, a.id, caps);
+    await this.insertCaps(sql, a.id, caps, true);
     const { timeZone, weekStartsOn } = organization;
     return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0, sole: sole !== undefined })), caps };
   },
@@ -141,8 +141,10 @@ export const authorizationRepository = {
     );
   },
 
-  async insertCaps(sql: Sql, authorizationId: string, caps: CapRow[]): Promise<void> {
+  /** `marked`: the authorization is known to be `capped` already (else it is marked first: the caps' foreign key requires it). */
+  async insertCaps(sql: Sql, authorizationId: string, caps: CapRow[], marked = false): Promise<void> {
     if (caps.length === 0) return;
+    if (!marked) await sql.query('update authorizations set capped = true where id = ? and not capped', [authorizationId]);
     await sql.query(
       `insert into authorization_caps (id, authorization_id, line_id, period, units)
        select v.id, ?, v.line_id, v.period, v.units from unnest(?::uuid[], ?::uuid[], ?::text[], ?::int[]) as v (id, line_id, period, units)`,

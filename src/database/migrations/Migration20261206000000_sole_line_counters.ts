@@ -18,7 +18,11 @@ import { Migration } from '@mikro-orm/migrations';
  * A pool's lines never are (their counters and the pool's differ). Deferred: the service changes the
  * two rows in one transaction (a new total, a second line), in either order.
  *
- * Existing data: every unpooled one-line authorization whose line agrees with it becomes one.
+ * Likewise `capped` says whether an authorization may have caps (a cap requires it, by a foreign
+ * key), so the hot path reads the caps of those only.
+ *
+ * Existing data: every unpooled one-line authorization whose line agrees with it becomes one; every
+ * authorization with caps is marked capped.
  */
 export class Migration20261206000000_sole_line_counters extends Migration {
   override async up(): Promise<void> {
@@ -46,6 +50,16 @@ export class Migration20261206000000_sole_line_counters extends Migration {
         add constraint authorization_lines_sole_of_fkey foreign key (sole_of, id)
           references authorizations (id, sole_line_id) on delete cascade deferrable initially deferred;
 
+      -- Whether the authorization may have caps: only then does the hot path read them. A cap
+      -- requires it (authorization_caps_capped_fkey), so an authorization marked uncapped has none.
+      alter table authorizations
+        add column capped boolean not null default false,
+        add constraint authorizations_id_capped_key unique (id, capped);
+      alter table authorization_caps
+        add column capped boolean not null default true constraint authorization_caps_capped_check check (capped = true),
+        add constraint authorization_caps_capped_fkey foreign key (authorization_id, capped) references authorizations (id, capped) on delete cascade;
+      update authorizations a set capped = true where exists (select 1 from authorization_caps c where c.authorization_id = a.id);
+
       with sole as (
         select l.id as line_id, a.id as authorization_id, l.modifiers from authorizations a
         join authorization_lines l on l.authorization_id = a.id
@@ -61,6 +75,8 @@ export class Migration20261206000000_sole_line_counters extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`
+      alter table authorization_caps drop constraint authorization_caps_capped_fkey, drop column capped;
+      alter table authorizations drop constraint authorizations_id_capped_key, drop column capped;
       alter table authorization_lines drop constraint authorization_lines_sole_of_fkey, drop constraint authorization_lines_counted_once;
       alter table authorizations drop constraint authorizations_sole_line_fkey, drop constraint authorizations_sole_line_check,
         drop constraint authorizations_sole_line_key, drop column sole_line_id, drop column sole_line_modifiers;
