@@ -23,6 +23,7 @@ import { NoBodyGuard } from './shared/http/no-body.guard';
 import { TransactionsModule } from './shared/transactions/transactions.module';
 import { UsersModule } from './users/users.module';
 import { UtilizationModule } from './utilization/utilization.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -43,6 +44,7 @@ export class AppModule {
         AuthorizationsModule,
         UtilizationModule,
         EventsModule,
+        WebhooksModule,
         HealthModule,
       ],
       providers: [

@@ -9,6 +9,7 @@ import { OutboxEvent } from './events/outbox-event.entity';
 import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { Organization } from './organizations/organization.entity';
 import { User } from './users/user.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 import { RefreshToken } from './auth/refresh-token.entity';
 import { ApiKey } from './api-keys/api-key.entity';
 
@@ -18,4 +19,4 @@ import { ApiKey } from './api-keys/api-key.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey, OutboxEvent];
+export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey, OutboxEvent, WebhookEndpoint];

@@ -10,6 +10,7 @@ import { Migration20261206000000_sole_line_counters } from './migrations/Migrati
 import { Migration20261206100000_refresh_tokens } from './migrations/Migration20261206100000_refresh_tokens';
 import { Migration20261206100100_api_keys } from './migrations/Migration20261206100100_api_keys';
 import { Migration20261206200000_events } from './migrations/Migration20261206200000_events';
+import { Migration20261206300000_webhooks } from './migrations/Migration20261206300000_webhooks';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206100000_refresh_tokens', class: Migration20261206100000_refresh_tokens },
   { name: 'Migration20261206100100_api_keys', class: Migration20261206100100_api_keys },
   { name: 'Migration20261206200000_events', class: Migration20261206200000_events },
+  { name: 'Migration20261206300000_webhooks', class: Migration20261206300000_webhooks },
 ];
 
 /**
