@@ -63,6 +63,8 @@ const ROUTES: BodilessRoute[] = [
     success: 200,
   },
   { method: 'GET', template: '/api/v1/utilization', token: () => org.tokens.VIEWER, path: () => '/api/v1/utilization', success: 200 },
+  // SPEC §11 change feed
+  { method: 'GET', template: '/api/v1/events', token: () => org.tokens.VIEWER, path: () => '/api/v1/events', success: 200 },
   {
     method: 'POST',
     template: '/api/v1/reservations/{id}/release',

@@ -1314,6 +1314,23 @@ describe('fuzz: hostile query strings on every list route', () => {
         endingWithinDays: dto((v) => /^\d{1,5}$/.test(v) && Number(v) <= 3650),
       },
     },
+    {
+      // SPEC §11 change feed: `after` (not `cursor`) is a position `<xid>.<seq>`, checked after the organizationId filter.
+      route: 'GET /events',
+      path: () => '/api/v1/events',
+      token: () => A.tokens.VIEWER,
+      keys: {
+        organizationId: { dto: (v: string) => isUUID(v), service: () => false },
+        limit,
+        after: {
+          dto: (v: string) => isLength(v, { max: 200 }),
+          service: (v: string) => {
+            const m = /^[A-Za-z0-9_-]{1,200}$/.test(v) ? /^(0|[1-9]\d{0,19})\.(0|[1-9]\d{0,18})$/.exec(Buffer.from(v, 'base64url').toString()) : null;
+            return m !== null && BigInt(m[1]) < 2n ** 64n && BigInt(m[2]) <= BigInt(Number.MAX_SAFE_INTEGER);
+          },
+        },
+      },
+    },
   ];
 
   const value = fc.oneof(
@@ -1723,6 +1740,7 @@ describe('fuzz: unknown routes and methods', () => {
     [/^\/api\/v1\/authorizations\/[^/]+\/ledger$/, ['GET']],
     [/^\/api\/v1\/authorizations\/[^/]+\/utilization$/, ['GET']],
     [/^\/api\/v1\/utilization$/, ['GET']],
+    [/^\/api\/v1\/events$/, ['GET']],
     [/^\/api\/v1\/authorizations\/[^/]+\/lines$/, ['POST']],
     [/^\/api\/v1\/authorizations\/[^/]+\/lines\/[^/]+$/, ['PATCH']],
     [/^\/api\/v1\/reservations$/, ['POST']],
@@ -1755,7 +1773,7 @@ describe('fuzz: unknown routes and methods', () => {
     id.map((i) => `/api/v1/users/${i}`),
     id.map((i) => `/api/v1/organizations/${i}`),
     fc.tuple(id, fc.constantFrom('reservations', 'ledger', 'lines', 'utilization')).map(([i, r]) => `/api/v1/authorizations/${i}/${r}`),
-    fc.constant('/api/v1/utilization'),
+    fc.constantFrom('/api/v1/utilization', '/api/v1/events'),
     fc.tuple(id, id).map(([i, l]) => `/api/v1/authorizations/${i}/lines/${l}`),
     fc.tuple(id, fc.constantFrom('', '/consume', '/release')).map(([i, r]) => `/api/v1/reservations/${i}${r}`),
   );
@@ -1800,6 +1818,8 @@ describe('fuzz: unknown routes and methods', () => {
       [`/api/v1/authorizations/${fx.reserveAuth.id}/ledger`, A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.lineAuth.id}/utilization`, A.tokens.VIEWER],
       ['/api/v1/utilization', A.tokens.VIEWER],
+      ['/api/v1/events', A.tokens.VIEWER],
+      ['/api/v1/events', A.tokens.PRACTITIONER],
       [`/api/v1/reservations/${fx.consumeReservation.id}`, A.tokens.VIEWER],
       ['/api/v1/authorizations?limit=0', A.tokens.VIEWER],
     ];

@@ -177,6 +177,7 @@ const ROUTES: Route[] = [
   },
   { name: 'GET /api/v1/authorizations/:id/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: async () => ({ path: `/api/v1/authorizations/${shared.authorizationId}/utilization` }) },
   { name: 'GET /api/v1/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/utilization') },
+  { name: 'GET /api/v1/events', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/events') },
   { name: 'GET /health/live', method: 'GET', success: 200, call: at('/health/live') },
   { name: 'GET /health/ready', method: 'GET', success: 200, call: at('/health/ready') },
   { name: 'GET /metrics', method: 'GET', success: 200, token: () => METRICS_TOKEN, call: at('/metrics') },
@@ -305,8 +306,8 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-it(`covers every route of SPEC §5 and §10, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(31);
+it(`covers every route of SPEC §5, §10 and §11, the probes, /metrics and the docs (${ROUTES.length})`, () => {
+  expect(ROUTES).toHaveLength(32);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 

@@ -581,6 +581,20 @@ const ROUTES: RoleRoute[] = [
       },
     }),
   },
+  // SPEC §11 change feed: ADMIN and VIEWER of the organization (SUPER_ADMIN: all); PRACTITIONER 403.
+  {
+    route: 'GET /events',
+    allowed: ['SUPER_ADMIN', 'ADMIN', 'VIEWER'],
+    success: 200,
+    cell: async (actor) => ({
+      call: { method: 'GET', path: '/api/v1/events?limit=100' },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body).toEqual({ items: expect.any(Array), nextCursor: expect.any(String) });
+        if (actor !== 'SUPER_ADMIN') expect(res.body.items.filter((e: { organizationId: string }) => e.organizationId !== org.id)).toEqual([]);
+      },
+    }),
+  },
 ];
 
 const expected = (route: RoleRoute, actor: Actor): number => (actor === 'NONE' ? 401 : route.allowed.includes(actor) ? route.success : 403);
@@ -600,10 +614,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 25 routes of SPEC §5 and §10 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
-    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(25);
-    expect(ROUTES).toHaveLength(28);
-    expect(CELLS).toHaveLength(140);
+  it('covers all 26 routes of SPEC §5, §10 and §11 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(26);
+    expect(ROUTES).toHaveLength(29);
+    expect(CELLS).toHaveLength(145);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

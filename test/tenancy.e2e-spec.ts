@@ -279,6 +279,7 @@ describe("tenancy: lists of org A never include org B's objects", () => {
     [role, '/authorizations', 'B'],
     [role, '/authorizations', 'A'],
     ...(role === 'ADMIN' ? [[role, '/users', 'B'], [role, '/users', 'A']] : []),
+    ...(role !== 'PRACTITIONER' ? [[role, '/events', 'B'], [role, '/events', 'A']] : []),
   ]) as [RoleName, string, 'A' | 'B'][])("A's %s × GET %s?organizationId=<%s> → 400 VALIDATION_FAILED naming organizationId", async (role, path, org) => {
     const res = await t.request('GET', `/api/v1${path}?organizationId=${(org === 'A' ? A : B).id}`, { token: A.tokens[role] });
     expectStatus(res, 400);
@@ -295,6 +296,31 @@ describe("tenancy: lists of org A never include org B's objects", () => {
     const ids = all.body.items.map((u: { authorizationId: string }) => u.authorizationId);
     expect(ids).toEqual(expect.arrayContaining(ownA.authorizationIds));
     expect(ids).not.toContain(sharedB.authorizationId);
+  });
+
+  // SPEC §11 change feed: events of both organizations written straight into the outbox; A's readers get A's only.
+  it.each(['ADMIN', 'VIEWER'] as RoleName[])("A's %s × GET /events → 200, only A's events, whatever the cursor; SUPER_ADMIN ?organizationId=<B> → only B's", async (role) => {
+    const ids = { A: randomUUID(), B: randomUUID() };
+    await t.sql.query(
+      `insert into events (id, type, organization_id, data) values ($1, 'authorization.updated', $2, '{}'), ($3, 'authorization.updated', $4, '{}')`,
+      [ids.A, A.id, ids.B, B.id],
+    );
+    const feed = async (token: string, query = '') => {
+      const items: { id: string; organizationId: string }[] = [];
+      for (let after: string | undefined, n = 100; n === 100; ) {
+        const res = await t.request('GET', `/api/v1/events?limit=100${after ? `&after=${after}` : ''}${query}`, { token });
+        expectStatus(res, 200);
+        items.push(...res.body.items);
+        [after, n] = [res.body.nextCursor, res.body.items.length];
+      }
+      return items;
+    };
+    const seen = await feed(A.tokens[role]);
+    expect(seen.map((e) => e.id)).toContain(ids.A);
+    expect(seen.filter((e) => e.organizationId !== A.id)).toEqual([]);
+    const ofB = await feed(root, `&organizationId=${B.id}`);
+    expect(ofB.map((e) => e.id)).toContain(ids.B);
+    expect(ofB.filter((e) => e.organizationId !== B.id)).toEqual([]);
   });
 
   it("A's ADMIN × GET /users → 200, only A's users", async () => {

@@ -694,6 +694,30 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
         badQuery('type=RESERVE', 'type'),
       ],
     },
+    {
+      // SPEC §11 change feed: the cursor parameter is `after`, a position `<xid>.<seq>`.
+      name: 'GET /api/v1/events (query)',
+      method: 'GET',
+      path: () => '/api/v1/events',
+      token: () => org.tokens.VIEWER,
+      cases: [
+        badQuery('limit=0', 'limit'),
+        badQuery('limit=101', 'limit'),
+        badQuery('limit=abc', 'limit'),
+        badQuery('limit=2.5', 'limit'),
+        badQuery('limit=-5', 'limit'),
+        badQuery('after=!!!', 'after'),
+        badQuery('after=', 'after'),
+        badQuery(`after=${b64('abc')}`, 'after'),
+        badQuery(`after=${b64('1.2.3')}`, 'after'),
+        badQuery(`after=${b64('1; drop table events')}`, 'after'),
+        badQuery(`after=${b64(`${2n ** 64n}.1`)}`, 'after'),
+        badQuery(`after=${b64('1.' + '9'.repeat(19))}`, 'after'),
+        badQuery('cursor=abc', 'cursor'),
+        badQuery(`organizationId=${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, 'organizationId'),
+        badQuery('type=reservation.created', 'type'),
+      ],
+    },
   ];
 
   for (const route of routes) {
