@@ -1,4 +1,4 @@
-import { crossings, exhaustedCrossed, expiredDue, expiringDue, isLow, lowUnitsCrossed } from './event-rules';
+import { crossingEvents, crossings, exhaustedCrossed, expiredDue, expiringDue, isLow, lowUnitsCrossed } from './event-rules';
 
 const u = (available: number, total = 100) => ({ available, total });
 
@@ -70,6 +70,19 @@ describe('crossings of one change', () => {
   });
   it('nothing when nothing crossed', () => {
     expect(crossings([{ lineId: 'l', before: u(10), after: u(5) }], { before: u(10), after: u(5) }, 20)).toEqual([]);
+  });
+});
+
+describe('crossingEvents', () => {
+  it('one event per crossing, data the authorization after the change; low_units names its line (null: the pool)', () => {
+    const authorization = { id: 'auth-1', availableUnits: 0 };
+    expect(
+      crossingEvents('org-1', authorization, [{ type: 'authorization.low_units', lineId: 'line-1' }, { type: 'authorization.low_units', lineId: null }, { type: 'authorization.exhausted' }]),
+    ).toEqual([
+      { type: 'authorization.low_units', organizationId: 'org-1', data: { id: 'auth-1', availableUnits: 0, lineId: 'line-1' } },
+      { type: 'authorization.low_units', organizationId: 'org-1', data: { id: 'auth-1', availableUnits: 0, lineId: null } },
+      { type: 'authorization.exhausted', organizationId: 'org-1', data: { id: 'auth-1', availableUnits: 0 } },
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { EventType } from './event-types';
+import type { NewEvent } from './events.repository';
 
 // The "once per crossing" rules of SPEC §11, as plain functions of plain numbers and dates (no
 // database, nothing of src/authorizations): the caller passes the figures before and after a
@@ -48,6 +49,19 @@ export interface Crossing {
 export function crossings(changes: UnitsChange[], authorization: { before: Units; after: Units }, lowUnitsPercent: number): Crossing[] {
   const low: Crossing[] = changes.filter((c) => lowUnitsCrossed(c.before, c.after, lowUnitsPercent)).map((c) => ({ type: 'authorization.low_units', lineId: c.lineId }));
   return exhaustedCrossed(authorization.before, authorization.after) ? [...low, { type: 'authorization.exhausted' }] : low;
+}
+
+/**
+ * The events of the crossings, to write after the change's own event (e.g. reservation.created):
+ * `data` is the authorization as the API returns it after the change; a low_units event adds
+ * `lineId` (null: the pool), SPEC §11's "data.lineId naming it".
+ */
+export function crossingEvents(organizationId: string, authorization: Record<string, unknown>, found: Crossing[]): NewEvent[] {
+  return found.map((c) => ({
+    type: c.type,
+    organizationId,
+    data: c.type === 'authorization.low_units' ? { ...authorization, lineId: c.lineId ?? null } : authorization,
+  }));
 }
 
 const DAY_MS = 86_400_000;
