@@ -65,6 +65,19 @@ const ROUTES: BodilessRoute[] = [
   { method: 'GET', template: '/api/v1/utilization', token: () => org.tokens.VIEWER, path: () => '/api/v1/utilization', success: 200 },
   // SPEC §11 change feed
   { method: 'GET', template: '/api/v1/events', token: () => org.tokens.VIEWER, path: () => '/api/v1/events', success: 200 },
+  // SPEC §11 machine clients
+  { method: 'GET', template: '/api/v1/api-keys', token: () => org.tokens.ADMIN, path: () => '/api/v1/api-keys', success: 200 },
+  {
+    method: 'DELETE',
+    template: '/api/v1/api-keys/{id}',
+    token: () => org.tokens.ADMIN,
+    path: async () => {
+      const res = await t.request('POST', '/api/v1/api-keys', { token: org.tokens.ADMIN, body: { name: `bodiless-${Date.now()}-${Math.random()}`, role: 'VIEWER' } });
+      if (res.status !== 201) throw new Error(`create key → ${res.status} ${res.text}`);
+      return `/api/v1/api-keys/${res.body.id}`;
+    },
+    success: 204,
+  },
   {
     method: 'POST',
     template: '/api/v1/reservations/{id}/release',

@@ -44,11 +44,11 @@ import {
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
 
-/** Every table the API writes: the v1 ones (helpers/hostile.ts) and those of SPEC §10 (lines, caps, their buckets, expiries). */
+/** Every table the API writes: the v1 ones (helpers/hostile.ts), those of SPEC §10 (lines, caps, their buckets, expiries) and §11's credentials. */
 async function fingerprint(sql: TestApp['sql']): Promise<string> {
   const digest = (table: string) =>
     `(select '${table}=' || count(*)::int || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from ${table} x)`;
-  const tables = ['authorization_lines', 'authorization_caps', 'cap_buckets', 'reservation_expiries'];
+  const tables = ['authorization_lines', 'authorization_caps', 'cap_buckets', 'reservation_expiries', 'api_keys', 'refresh_tokens'];
   const { rows } = await sql.query(`select ${tables.map(digest).join(" || ' ' || ")} as fp`);
   return `${await fingerprintOfV1Tables(sql)} ${rows[0].fp as string}`;
 }
@@ -71,6 +71,8 @@ let fx: {
   bAuthorizationId: string;
   bReservationId: string;
   bUserId: string;
+  /** SPEC §11: organization B's API key (A's ADMIN must get 404 revoking it). */
+  bApiKeyId: string;
   /** An organization whose settings PATCH /organizations/:id changes (not A: A's today stays UTC). */
   settingsOrgId: string;
   /** POST /authorizations/:id/lines adds lines to it: their keys (code|modifiers) and the sum of their totals (no pool). */
@@ -548,6 +550,46 @@ const bodyRoutes = (): BodyRoute[] => [
     business: { 401: ['INVALID_CREDENTIALS'] },
     runs: 80,
   },
+  // SPEC §11 sessions: a refresh token that was never issued (any text the DTO takes) is 401, nothing written.
+  ...(['refresh', 'logout'] as const).map(
+    (action): BodyRoute => ({
+      name: `POST /auth/${action}`,
+      method: 'POST',
+      path: () => `/api/v1/auth/${action}`,
+      token: () => '',
+      fields: { refreshToken: { kind: str(1, 512), required: true } },
+      valid: () => ({ refreshToken: `ulr_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 11)}` }),
+      success: action === 'refresh' ? 200 : 204,
+      refusal: async () => ({ status: 401, code: 'INVALID_REFRESH_TOKEN', fields: {} }),
+      runs: 80,
+    }),
+  ),
+  {
+    // SPEC §11 machine clients: an ADMIN's key is of its own organization, its role never above ADMIN.
+    name: 'POST /api-keys (as ADMIN)',
+    method: 'POST',
+    path: () => '/api/v1/api-keys',
+    token: () => A.tokens.ADMIN,
+    fields: { name: { kind: str(1, 100), required: true }, role: { kind: ROLE, required: true }, organizationId: { kind: { t: 'uuid' } } },
+    valid: () => ({ name: `key ${next()}`, role: 'VIEWER' }),
+    success: 201,
+    refusal: async (b) => (b.role === 'SUPER_ADMIN' || (b.organizationId !== undefined && b.organizationId !== A.id) ? { status: 403, code: 'FORBIDDEN', fields: {} } : undefined),
+    accepted: async (res, body) => {
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        name: body.name,
+        role: body.role,
+        organizationId: A.id,
+        createdBy: A.userIds.ADMIN,
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+        key: expect.stringMatching(/^ul_[A-Za-z0-9_-]{43}$/),
+      });
+      const { rows } = await t.sql.query('select name, role, organization_id as "organizationId" from api_keys where id = $1', [res.body.id]);
+      expect(rows).toEqual([{ name: body.name, role: body.role, organizationId: A.id }]);
+    },
+    runs: 150,
+  },
   {
     name: 'POST /organizations',
     method: 'POST',
@@ -881,6 +923,7 @@ beforeAll(async () => {
     RATE_LIMIT_USER_PER_MINUTE: '1000000',
     RATE_LIMIT_ANON_PER_MINUTE: '1000000',
     RATE_LIMIT_LOGIN_PER_15_MIN: '1000000',
+    RATE_LIMIT_REFRESH_PER_MINUTE: '1000000',
   });
   root = await rootToken(t.request);
   rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
@@ -893,6 +936,8 @@ beforeAll(async () => {
   const bAuth = await createAuthorization(t.request, B.tokens.ADMIN, { totalUnits: 30 });
   const bRes = await t.request('POST', `/api/v1/authorizations/${bAuth.id}/reservations`, { token: B.tokens.ADMIN, body: { units: 3 } });
   const settingsOrg = await t.request('POST', '/api/v1/organizations', { token: root, body: { name: `Settings ${next()}` } });
+  const bKey = await t.request('POST', '/api/v1/api-keys', { token: B.tokens.ADMIN, body: { name: `b-key-${next()}`, role: 'VIEWER' } });
+  expect(bKey.status).toBe(201);
   pgTimeZones = new Set((await t.sql.query<{ name: string }>('select name from pg_timezone_names')).rows.map((r) => r.name));
   const twoLines = {
     serviceCode: undefined,
@@ -928,6 +973,7 @@ beforeAll(async () => {
     bAuthorizationId: bAuth.id,
     bReservationId: bRes.body.reservation.id,
     bUserId: B.userIds.VIEWER,
+    bApiKeyId: bKey.body.id,
     settingsOrgId: settingsOrg.body.id,
     linesAuth: { id: '', keys: [], total: 0 },
     lineAuth: { id: lineAuth.id, lineId: lineAuth.lines.find((l: { serviceCode: string }) => l.serviceCode === '97155').id },
@@ -956,6 +1002,9 @@ describe('fuzz: hostile bodies on every route with a body', () => {
     'POST /reservations (as PRACTITIONER)',
     'PATCH /reservations/:id (as PRACTITIONER)',
     'POST /reservations/:id/consume (as PRACTITIONER)',
+    'POST /auth/refresh',
+    'POST /auth/logout',
+    'POST /api-keys (as ADMIN)',
   ];
 
   it('the table has every route with a body (and both shapes of POST /authorizations)', () => {
@@ -1083,6 +1132,19 @@ describe('fuzz: text fields keep any text byte for byte, and refuse what cannot 
         const db = (await t.sql.query('select name as v from organizations where id = $1', [res.body.id])).rows[0].v;
         const list = await send('GET', '/api/v1/organizations', root);
         return { res, returned: res.body.name, reread: list.body.items.find((o: { id: string }) => o.id === res.body.id)?.name, db };
+      },
+    },
+    {
+      // SPEC §11: an API key's name (not trimmed).
+      name: 'API key name',
+      min: 1,
+      max: 100,
+      write: async (s) => {
+        const res = await send('POST', '/api/v1/api-keys', A.tokens.ADMIN, JSON.stringify({ name: s, role: 'VIEWER' }));
+        if (res.status !== 201) return { res };
+        const db = (await t.sql.query('select name as v from api_keys where id = $1', [res.body.id])).rows[0].v;
+        const list = await send('GET', '/api/v1/api-keys', A.tokens.ADMIN);
+        return { res, returned: res.body.name, reread: list.body.items.find((k: { id: string }) => k.id === res.body.id)?.name, db };
       },
     },
   ];
@@ -1221,6 +1283,7 @@ describe('fuzz: hostile path parameters on every id route', () => {
     { route: 'PATCH /users/:id', method: 'PATCH', path: (id) => `/api/v1/users/${id}`, token: () => A.tokens.ADMIN, body: '{"role":"ADMIN","active":false}' },
     { route: 'GET /organizations/:id', method: 'GET', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN },
     { route: 'PATCH /organizations/:id', method: 'PATCH', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN, body: '{"name":"hijacked","timeZone":"America/New_York","lowUnitsPercent":7}' },
+    { route: 'DELETE /api-keys/:id', method: 'DELETE', path: (id) => `/api/v1/api-keys/${id}`, token: () => A.tokens.ADMIN },
   ];
 
   it(`any id that is not one of the caller's organization's objects → 404 NOT_FOUND (400 for a malformed %-escape), nothing written (${ID_ROUTES.length} routes)`, async () => {
@@ -1232,7 +1295,7 @@ describe('fuzz: hostile path parameters on every id route', () => {
       // UUID-shaped: random (exists nowhere), mangled, and organization B's real ids (tenancy: 404 too).
       fc.uuid({ version: [1, 4, 7] }).map((u) => ({ sent: u })),
       fc.stringMatching(/^[0-9a-fA-F-]{36}$/).map((sent) => ({ sent })),
-      fc.constantFrom(() => fx.bAuthorizationId, () => fx.bReservationId, () => fx.bUserId, () => fx.bAuthorizationId.toUpperCase(), () => `${fx.bAuthorizationId}0`, () => `{${fx.bReservationId}}`, () => B.id, () => rootId).map((f) => ({ get sent() { return f(); } })),
+      fc.constantFrom(() => fx.bAuthorizationId, () => fx.bReservationId, () => fx.bUserId, () => fx.bApiKeyId, () => fx.bAuthorizationId.toUpperCase(), () => `${fx.bAuthorizationId}0`, () => `{${fx.bReservationId}}`, () => B.id, () => rootId).map((f) => ({ get sent() { return f(); } })),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ID_ROUTES.map((r) => r.route)), ids, async (routeName, id) => {
@@ -1300,6 +1363,7 @@ describe('fuzz: hostile query strings on every list route', () => {
       keys: { limit, cursor: cursor((k) => /^\d{1,18}$/.test(k)) },
     },
     { route: 'GET /users', path: () => '/api/v1/users', token: () => A.tokens.ADMIN, keys: { organizationId: { dto: (v: string) => isUUID(v), service: () => false } } },
+    { route: 'GET /api-keys', path: () => '/api/v1/api-keys', token: () => A.tokens.ADMIN, keys: { organizationId: { dto: (v: string) => isUUID(v), service: () => false } } },
     {
       // SPEC §10: the organizationId filter is refused before the cursor is decoded.
       route: 'GET /utilization',
@@ -1728,7 +1792,9 @@ describe('fuzz: raw bodies (invalid UTF-8, deep nesting, the 100 kB limit)', () 
 describe('fuzz: unknown routes and methods', () => {
   /** Every route of the service: path template → methods. */
   const ROUTES: [RegExp, string[]][] = [
-    [/^\/api\/v1\/auth\/login$/, ['POST']],
+    [/^\/api\/v1\/auth\/(login|refresh|logout)$/, ['POST']],
+    [/^\/api\/v1\/api-keys$/, ['GET', 'POST']],
+    [/^\/api\/v1\/api-keys\/[^/]+$/, ['DELETE']],
     [/^\/api\/v1\/auth\/me$/, ['GET']],
     [/^\/api\/v1\/organizations$/, ['GET', 'POST']],
     [/^\/api\/v1\/organizations\/[^/]+$/, ['GET', 'PATCH']],
@@ -1768,7 +1834,8 @@ describe('fuzz: unknown routes and methods', () => {
     fc.tuple(fc.constantFrom('/health/', '/metrics/', '/api/', '/api/v1/health/'), segment).map(([p, x]) => `${p}${x}`),
     fc.constantFrom('/', '/api', '/api/v1', '/health', '/api/v1/auth', '/api/v1/reservations', '/api/v1/auth/login/zz', '/metrics/metrics'),
     // Known paths, for methods they do not take.
-    fc.constantFrom('/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/organizations', '/api/v1/users', '/api/v1/authorizations', '/health/live', '/health/ready', '/metrics'),
+    fc.constantFrom('/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/auth/refresh', '/api/v1/auth/logout', '/api/v1/api-keys', '/api/v1/organizations', '/api/v1/users', '/api/v1/authorizations', '/health/live', '/health/ready', '/metrics'),
+    id.map((i) => `/api/v1/api-keys/${i}`),
     id.map((i) => `/api/v1/authorizations/${i}`),
     id.map((i) => `/api/v1/users/${i}`),
     id.map((i) => `/api/v1/organizations/${i}`),
@@ -1811,6 +1878,8 @@ describe('fuzz: unknown routes and methods', () => {
       [`/api/v1/organizations/${A.id}`, A.tokens.ADMIN],
       [`/api/v1/organizations/${B.id}`, A.tokens.ADMIN],
       ['/api/v1/users', A.tokens.ADMIN],
+      ['/api/v1/api-keys', A.tokens.ADMIN],
+      ['/api/v1/api-keys', A.tokens.VIEWER],
       ['/api/v1/authorizations', A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.reserveAuth.id}`, A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.bAuthorizationId}`, A.tokens.VIEWER],

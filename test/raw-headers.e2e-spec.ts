@@ -57,6 +57,18 @@ async function freshReservation(): Promise<string> {
   return res.body.reservation.id;
 }
 
+async function freshRefreshToken(): Promise<string> {
+  const res = await t.request('POST', '/api/v1/auth/login', { body: { email: ROOT_EMAIL, password: ROOT_PASSWORD } });
+  if (res.status !== 200) throw new Error(`login → ${res.status} ${res.text}`);
+  return res.body.refreshToken;
+}
+
+async function freshApiKeyId(): Promise<string> {
+  const res = await t.request('POST', '/api/v1/api-keys', { token: org.tokens.ADMIN, body: { name: unique('raw-doomed'), role: 'VIEWER' } });
+  if (res.status !== 201) throw new Error(`create key → ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
 const newAuthorization = () => ({
   patientId: unique('patient'),
   payer: 'Acme Health',
@@ -178,6 +190,12 @@ const ROUTES: Route[] = [
   { name: 'GET /api/v1/authorizations/:id/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: async () => ({ path: `/api/v1/authorizations/${shared.authorizationId}/utilization` }) },
   { name: 'GET /api/v1/utilization', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/utilization') },
   { name: 'GET /api/v1/events', method: 'GET', success: 200, token: () => org.tokens.VIEWER, call: at('/api/v1/events') },
+  // SPEC §11 sessions (public: the refresh token is in the body) and machine clients.
+  { name: 'POST /api/v1/auth/refresh', method: 'POST', success: 200, call: async () => ({ path: '/api/v1/auth/refresh', body: { refreshToken: await freshRefreshToken() } }) },
+  { name: 'POST /api/v1/auth/logout', method: 'POST', success: 204, call: async () => ({ path: '/api/v1/auth/logout', body: { refreshToken: await freshRefreshToken() } }) },
+  { name: 'POST /api/v1/api-keys', method: 'POST', success: 201, token: () => org.tokens.ADMIN, call: async () => ({ path: '/api/v1/api-keys', body: { name: unique('raw-key'), role: 'VIEWER' } }) },
+  { name: 'GET /api/v1/api-keys', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: at('/api/v1/api-keys') },
+  { name: 'DELETE /api/v1/api-keys/:id', method: 'DELETE', success: 204, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/api-keys/${await freshApiKeyId()}` }) },
   { name: 'GET /health/live', method: 'GET', success: 200, call: at('/health/live') },
   { name: 'GET /health/ready', method: 'GET', success: 200, call: at('/health/ready') },
   { name: 'GET /metrics', method: 'GET', success: 200, token: () => METRICS_TOKEN, call: at('/metrics') },
@@ -274,6 +292,7 @@ beforeAll(async () => {
       RATE_LIMIT_USER_PER_MINUTE: '1000000',
       RATE_LIMIT_ANON_PER_MINUTE: '1000000',
       RATE_LIMIT_LOGIN_PER_15_MIN: '1000000',
+      RATE_LIMIT_REFRESH_PER_MINUTE: '1000000',
     },
     undefined,
     logSink,
@@ -307,7 +326,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it(`covers every route of SPEC §5, §10 and §11, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(32);
+  expect(ROUTES).toHaveLength(37);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 

@@ -28,7 +28,7 @@ let f: ReturnType<typeof factories>;
 let tokens: Record<Actor, string | undefined>;
 let rootId: string;
 /** Read-only objects the GET routes look at. */
-let shared: { authorizationId: string; patientId: string; reservationId: string };
+let shared: { authorizationId: string; patientId: string; reservationId: string; apiKeyId: string };
 
 const asRoot = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: tokens.SUPER_ADMIN, body });
 const asAdmin = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: org.tokens.ADMIN, body });
@@ -581,6 +581,51 @@ const ROUTES: RoleRoute[] = [
       },
     }),
   },
+  // SPEC §11 machine clients: API keys are managed by ADMIN (own organization) and SUPER_ADMIN (names the organization).
+  {
+    route: 'POST /api-keys',
+    allowed: MANAGERS,
+    success: 201,
+    cell: async (actor) => {
+      const name = unique('role-key');
+      return {
+        call: { method: 'POST', path: '/api/v1/api-keys', body: { name, role: 'VIEWER', ...(actor === 'SUPER_ADMIN' ? { organizationId: org.id } : {}) } },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select role, organization_id from api_keys where name = $1', [name]);
+          expect(rows.rows).toEqual(allowed ? [{ role: 'VIEWER', organization_id: org.id }] : []);
+          if (allowed) expect(res.body).toMatchObject({ name, role: 'VIEWER', organizationId: org.id, key: expect.stringMatching(/^ul_/) });
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /api-keys',
+    allowed: MANAGERS,
+    success: 200,
+    cell: async (actor) => ({
+      call: { method: 'GET', path: actor === 'SUPER_ADMIN' ? `/api/v1/api-keys?organizationId=${org.id}` : '/api/v1/api-keys' },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body.items.map((k: { id: string }) => k.id)).toContain(shared.apiKeyId);
+        for (const k of res.body.items) expect([k.organizationId, k.key]).toEqual([org.id, undefined]);
+      },
+    }),
+  },
+  {
+    route: 'DELETE /api-keys/:id',
+    allowed: MANAGERS,
+    success: 204,
+    cell: async () => {
+      const made = await asAdmin('POST', '/api/v1/api-keys', { name: unique('doomed'), role: 'VIEWER' });
+      return {
+        call: { method: 'DELETE', path: `/api/v1/api-keys/${made.body.id}` },
+        check: async (allowed) => {
+          expect((await t.sql.query('select id from api_keys where id = $1', [made.body.id])).rows).toHaveLength(allowed ? 0 : 1);
+          expect((await t.request('GET', '/api/v1/auth/me', { token: made.body.key })).status).toBe(allowed ? 401 : 200);
+        },
+      };
+    },
+  },
   // SPEC §11 change feed: ADMIN and VIEWER of the organization (SUPER_ADMIN: all); PRACTITIONER 403.
   {
     route: 'GET /events',
@@ -609,15 +654,16 @@ beforeAll(async () => {
   tokens = { SUPER_ADMIN: root, ...org.tokens, NONE: undefined };
   rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
   const { authorization, reservation } = await f.reservation(4);
-  shared = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id };
+  const apiKey = await t.request('POST', '/api/v1/api-keys', { token: org.tokens.ADMIN, body: { name: unique('shared-key'), role: 'VIEWER' } });
+  shared = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id, apiKeyId: apiKey.body.id };
 });
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 26 routes of SPEC §5, §10 and §11 under /api/v1 (login aside), 3 of them with a second body shape, for 5 callers', () => {
-    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(26);
-    expect(ROUTES).toHaveLength(29);
-    expect(CELLS).toHaveLength(145);
+  it('covers all 29 routes of SPEC §5, §10 and §11 under /api/v1 (login, refresh and logout aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(29);
+    expect(ROUTES).toHaveLength(32);
+    expect(CELLS).toHaveLength(160);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

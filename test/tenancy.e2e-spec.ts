@@ -20,8 +20,10 @@ let sharedB: { authorizationId: string; patientId: string; reservationId: string
 let sharedBBefore: Awaited<ReturnType<typeof dbState>>;
 /** A's own objects, for the list checks. */
 let ownA: { authorizationIds: string[] };
+/** SPEC §11: an API key of org A for each role (made by A's ADMIN). */
+let aKeys: Record<RoleName, string>;
 
-type Target = { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string };
+type Target = { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string };
 
 interface TenancyRoute {
   route: string;
@@ -67,6 +69,12 @@ const freshTwoLineAuthorization = async () => {
 };
 /** B itself (an ADMIN may read and change only their own organization). */
 const organizationB = async () => ({ id: B.id, state: { organizationId: B.id } });
+/** SPEC §11: B's API key (an ADMIN of A must not revoke it, nor learn it exists). */
+const freshApiKey = async () => {
+  const res = await t.request('POST', '/api/v1/api-keys', { token: B.tokens.ADMIN, body: { name: unique('b-key'), role: 'VIEWER' } });
+  expectStatus(res, 201);
+  return { id: res.body.id as string, state: { apiKeyId: res.body.id as string } };
+};
 const freshUser = async () => {
   const user = await fB.user('PRACTITIONER');
   return { id: user.id, state: { userId: user.id } };
@@ -155,6 +163,7 @@ const ROUTES: TenancyRoute[] = [
   },
   { route: 'PATCH /users/:id {role}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { role: 'VIEWER' } }) },
   { route: 'PATCH /users/:id {active: false}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { active: false } }) },
+  { route: 'DELETE /api-keys/:id', roles: ADMIN_ONLY, target: freshApiKey, call: (id) => ({ method: 'DELETE', path: `/api/v1/api-keys/${id}` }) },
 ];
 
 const CELLS = ROUTES.flatMap((route) => route.roles.map((role) => ({ route, role })));
@@ -173,6 +182,12 @@ beforeAll(async () => {
   sharedB = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id };
   sharedBBefore = await dbState(t.sql, { ...sharedB, userId: B.userIds.PRACTITIONER });
   ownA = { authorizationIds: [(await fA.reservation(2)).authorization.id, (await fA.authorization()).id] };
+  aKeys = {} as Record<RoleName, string>;
+  for (const role of EVERY) {
+    const res = await t.request('POST', '/api/v1/api-keys', { token: A.tokens.ADMIN, body: { name: unique(`a-key-${role}`), role } });
+    expectStatus(res, 201);
+    aKeys[role] = res.body.key;
+  }
 });
 afterAll(() => t?.close());
 
@@ -196,6 +211,7 @@ describe("tenancy: every id route against another organization's object → 404 
         'PATCH /users/:id',
         'GET /organizations/:id',
         'PATCH /organizations/:id',
+        'DELETE /api-keys/:id',
       ]),
     );
   });
@@ -212,6 +228,14 @@ describe("tenancy: every id route against another organization's object → 404 
     const nowhere = await send(A.tokens[role], route.call(randomUUID(), parentId));
     expectError(nowhere, 404, 'NOT_FOUND');
     expect(res.body).toEqual(nowhere.body);
+  });
+
+  // SPEC §11: a machine client of A (an API key with the same role) is held to the same scope.
+  it.each(CELLS.map((c) => [c.role, c.route.route, c]))("A's %s API key × %s on B's object → 404 NOT_FOUND, B unchanged", async (_role, _route, { route, role }) => {
+    const { id, parentId, state } = await route.target();
+    const before = await dbState(t.sql, state);
+    expectError(await send(aKeys[role], route.call(id, parentId)), 404, 'NOT_FOUND');
+    expect(await dbState(t.sql, state)).toEqual(before);
   });
 
   // POST /reservations takes no id: it picks among the caller's organization's authorizations of the
@@ -323,6 +347,18 @@ describe("tenancy: lists of org A never include org B's objects", () => {
     expect(ofB.filter((e) => e.organizationId !== B.id)).toEqual([]);
   });
 
+  it("A's ADMIN (and A's ADMIN API key) × GET /api-keys → 200, only A's keys; ?organizationId=<B> → 400", async () => {
+    const bKey = await freshApiKey();
+    for (const token of [A.tokens.ADMIN, aKeys.ADMIN]) {
+      const res = await t.request('GET', '/api/v1/api-keys', { token });
+      expectStatus(res, 200);
+      expect(res.body.items.map((k: { id: string }) => k.id)).not.toContain(bKey.id);
+      expect(res.body.items.length).toBeGreaterThanOrEqual(3);
+      expect(isA(res.body.items)).toBe(true);
+      expectError(await t.request('GET', `/api/v1/api-keys?organizationId=${B.id}`, { token }), 400, 'VALIDATION_FAILED');
+    }
+  });
+
   it("A's ADMIN × GET /users → 200, only A's users", async () => {
     const res = await t.request('GET', '/api/v1/users', { token: A.tokens.ADMIN });
     expectStatus(res, 200);
@@ -343,6 +379,12 @@ describe('tenancy: mass assignment', () => {
     endDate: dayOffset(30),
   });
   const withAuthNumber = (authNumber: string) => tally('select count(*)::int as n from authorizations where auth_number = $1', [authNumber]);
+
+  it("A's ADMIN × POST /api-keys with organizationId of B → 403 FORBIDDEN, no key created", async () => {
+    const name = unique('smuggled-key');
+    expectError(await t.request('POST', '/api/v1/api-keys', { token: A.tokens.ADMIN, body: { name, role: 'ADMIN', organizationId: B.id } }), 403, 'FORBIDDEN');
+    expect(await tally('select count(*)::int as n from api_keys where name = $1', [name])).toBe(0);
+  });
 
   it("A's ADMIN × POST /authorizations with organizationId of B → 403 FORBIDDEN, nothing created", async () => {
     const body = { ...authorizationBody(), organizationId: B.id };

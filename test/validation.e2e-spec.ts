@@ -86,7 +86,9 @@ async function snapshot(): Promise<Record<string, unknown>> {
     ${digest('idempotency_keys')} as idempotency,
     ${digest('authorization_lines')} as lines,
     ${digest('authorization_caps')} as caps,
-    ${digest('cap_buckets')} as buckets`);
+    ${digest('cap_buckets')} as buckets,
+    ${digest('refresh_tokens')} as refresh_tokens,
+    ${digest('api_keys')} as api_keys`);
   return rows[0];
 }
 
@@ -228,6 +230,28 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
         ...bodyCases({ email: 'l8@example.com', password: 'whatever-password' }, 'password', 8 * 1024),
       ],
     },
+    // SPEC §11 sessions: the refresh token in the body (a valid-looking one that was never issued is 401, not 400).
+    // Refresh and logout share one per-IP budget (60 a minute): these cases stay below it.
+    ...(['refresh', 'logout'] as const).map(
+      (action): Route => ({
+        name: `POST /api/v1/auth/${action}`,
+        method: 'POST',
+        path: () => `/api/v1/auth/${action}`,
+        token: () => undefined,
+        cases: [
+          bad('refreshToken missing', {}, 'refreshToken'),
+          bad('refreshToken a number', { refreshToken: 5 }, 'refreshToken'),
+          bad('refreshToken null', { refreshToken: null }, 'refreshToken'),
+          bad('refreshToken empty', { refreshToken: '' }, 'refreshToken'),
+          bad('refreshToken an array', { refreshToken: ['ulr_x'] }, 'refreshToken'),
+          bad('refreshToken an object', { refreshToken: { $ne: '' } }, 'refreshToken'),
+          bad('refreshToken over 512 chars', { refreshToken: s(513) }, 'refreshToken'),
+          bad('unknown field', { refreshToken: 'ulr_x', userId: 'x' }, 'userId'),
+          { name: 'a refresh token never issued', body: { refreshToken: `ulr_${s(43)}` }, status: 401, code: 'INVALID_REFRESH_TOKEN' },
+          ...bodyCases({ refreshToken: 'ulr_x' }, 'refreshToken', 4 * 1024),
+        ],
+      }),
+    ),
     {
       name: 'POST /api/v1/organizations',
       method: 'POST',
@@ -692,6 +716,44 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
         badQuery(`cursor=${b64('1; drop table ledger_entries')}`, 'cursor'),
         badQuery(`cursor=${b64('9'.repeat(30))}`, 'cursor'),
         badQuery('type=RESERVE', 'type'),
+      ],
+    },
+    {
+      // SPEC §11 machine clients.
+      name: 'POST /api/v1/api-keys',
+      method: 'POST',
+      path: () => '/api/v1/api-keys',
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('name missing', { role: 'VIEWER' }, 'name'),
+        bad('name empty', { name: '', role: 'VIEWER' }, 'name'),
+        bad('name 101 chars', { name: s(101), role: 'VIEWER' }, 'name'),
+        bad('name of 51 "x" + variation selector (102 code points)', { name: 'x\uFE0F'.repeat(51), role: 'VIEWER' }, 'name'),
+        bad('name a number', { name: 5, role: 'VIEWER' }, 'name'),
+        bad('name null', { name: null, role: 'VIEWER' }, 'name'),
+        bad('name an array', { name: ['k'], role: 'VIEWER' }, 'name'),
+        bad('role missing', { name: 'k' }, 'role'),
+        bad('role unknown', { name: 'k', role: 'OWNER' }, 'role'),
+        bad('role lowercase', { name: 'k', role: 'viewer' }, 'role'),
+        bad('role null', { name: 'k', role: null }, 'role'),
+        bad('organizationId not a uuid', { name: 'k', role: 'VIEWER', organizationId: 'org-1' }, 'organizationId'),
+        bad('key (mass assignment)', { name: 'k', role: 'VIEWER', key: `ul_${s(43)}` }, 'key'),
+        bad('keyHash (mass assignment)', { name: 'k', role: 'VIEWER', keyHash: '0'.repeat(64) }, 'keyHash'),
+        bad('createdBy (mass assignment)', { name: 'k', role: 'VIEWER', createdBy: '00000000-0000-4000-8000-000000000000' }, 'createdBy'),
+        bad('lastUsedAt (mass assignment)', { name: 'k', role: 'VIEWER', lastUsedAt: '2026-01-01T00:00:00.000Z' }, 'lastUsedAt'),
+        { name: 'role SUPER_ADMIN (above an ADMIN)', body: { name: 'k', role: 'SUPER_ADMIN' }, status: 403, code: 'FORBIDDEN' },
+        ...bodyCases({ name: 'k', role: 'VIEWER' }, 'name'),
+      ],
+    },
+    {
+      name: 'GET /api/v1/api-keys (query)',
+      method: 'GET',
+      path: () => '/api/v1/api-keys',
+      token: () => org.tokens.ADMIN,
+      cases: [
+        badQuery('organizationId=not-a-uuid', 'organizationId'),
+        badQuery(`organizationId=${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, 'organizationId'),
+        badQuery('limit=5', 'limit'),
       ],
     },
     {

@@ -89,7 +89,7 @@ export function factories(request: Request, org: { id: string; tokens: Record<Ro
 }
 
 /** Rows straight from the tables (not through the API under test), for "nothing changed" checks. */
-export async function dbState(sql: Client, ids: { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string }) {
+export async function dbState(sql: Client, ids: { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string }) {
   const one = async (query: string, id?: string) => (id ? (await sql.query(query, [id])).rows : null);
   return {
     authorization: await one('select * from authorizations where id = $1', ids.authorizationId),
@@ -101,5 +101,6 @@ export async function dbState(sql: Client, ids: { authorizationId?: string; rese
     reservation: await one('select * from reservations where id = $1', ids.reservationId),
     user: await one('select id, email, role, organization_id, active, updated_at from users where id = $1', ids.userId),
     organization: await one('select * from organizations where id = $1', ids.organizationId),
+    apiKey: await one('select * from api_keys where id = $1', ids.apiKeyId),
   };
 }
