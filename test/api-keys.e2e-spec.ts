@@ -175,6 +175,55 @@ async function createAuthorizationAs(token: string): Promise<HttpResult> {
   });
 }
 
+describe('a key of role R is answered exactly as a user of role R', () => {
+  type Probe = [string, () => Promise<{ method: string; path: string; body?: unknown }>];
+  const PROBES: Probe[] = [
+    ['GET /auth/me', async () => ({ method: 'GET', path: '/api/v1/auth/me' })],
+    ['GET /authorizations', async () => ({ method: 'GET', path: '/api/v1/authorizations' })],
+    ['POST /authorizations', async () => ({ method: 'POST', path: '/api/v1/authorizations', body: { patientId: 'p', authNumber: unique('AUTH'), serviceCode: '97153', totalUnits: 5, startDate: '2026-01-01', endDate: '2027-12-31' } })],
+    ['POST /authorizations/:id/reservations', async () => ({ method: 'POST', path: `/api/v1/authorizations/${(await createAuthorization(t.request, A.tokens.ADMIN)).id}/reservations`, body: { units: 1 } })],
+    ['DELETE /authorizations/:id', async () => ({ method: 'DELETE', path: `/api/v1/authorizations/${(await createAuthorization(t.request, A.tokens.ADMIN)).id}` })],
+    ['GET /users', async () => ({ method: 'GET', path: '/api/v1/users' })],
+    ['POST /users', async () => ({ method: 'POST', path: '/api/v1/users', body: { email: `${unique('u')}@example.com`, password: PASSWORD, role: 'VIEWER' } })],
+    ['GET /organizations', async () => ({ method: 'GET', path: '/api/v1/organizations' })],
+    ['GET /organizations/:id', async () => ({ method: 'GET', path: `/api/v1/organizations/${A.id}` })],
+    ['GET /api-keys', async () => ({ method: 'GET', path: '/api/v1/api-keys' })],
+    ['GET /utilization', async () => ({ method: 'GET', path: '/api/v1/utilization' })],
+    ['GET /events', async () => ({ method: 'GET', path: '/api/v1/events' })],
+  ];
+  const ROLES: KeyRole[] = ['ADMIN', 'PRACTITIONER', 'VIEWER'];
+  let keys: Record<KeyRole, string>;
+  beforeAll(async () => {
+    keys = {} as Record<KeyRole, string>;
+    for (const role of ROLES) keys[role] = (await newKey(role)).key;
+  });
+
+  // The statuses of SPEC §5's "who" column, for ADMIN, PRACTITIONER and VIEWER.
+  const EXPECTED: Record<string, [number, number, number]> = {
+    'GET /auth/me': [200, 200, 200],
+    'GET /authorizations': [200, 200, 200],
+    'POST /authorizations': [201, 403, 403],
+    'POST /authorizations/:id/reservations': [201, 201, 403],
+    'DELETE /authorizations/:id': [204, 403, 403],
+    'GET /users': [200, 403, 403],
+    'POST /users': [201, 403, 403],
+    'GET /organizations': [403, 403, 403],
+    'GET /organizations/:id': [200, 403, 403],
+    'GET /api-keys': [200, 403, 403],
+    'GET /utilization': [200, 200, 200],
+    'GET /events': [200, 403, 200],
+  };
+
+  it.each(ROLES.flatMap((role) => PROBES.map(([name, call]) => [role, name, EXPECTED[name][ROLES.indexOf(role)], call] as const)))('%s key × %s → %i, as the user', async (role, _name, status, call) => {
+    const asUser = await call();
+    const byUser = await t.request(asUser.method, asUser.path, { token: A.tokens[role], body: asUser.body });
+    const asKey = await call();
+    const byKey = await t.request(asKey.method, asKey.path, { token: keys[role], body: asKey.body });
+    expect({ status: byKey.status, code: byKey.body?.code }).toEqual({ status: byUser.status, code: byUser.body?.code });
+    expect(byKey.status).toBe(status);
+  });
+});
+
 describe('organizations are isolated', () => {
   it('B sees none of A\'s keys and cannot revoke them (404); A\'s key reads only A\'s objects (404 on B\'s)', async () => {
     const aKey = await newKey('ADMIN', A);
