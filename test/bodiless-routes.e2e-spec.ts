@@ -4,7 +4,7 @@
 // (the list is checked against the routes the API documents) answers a body with fields exactly
 // 400 VALIDATION_FAILED naming each of them, and nothing is written; no body and `{}` keep working.
 import { fingerprint, rawHttp, RawResult } from './helpers/hostile';
-import { expectError } from './helpers/routes';
+import { expectError, factories, WEBHOOK_TEST_ENV } from './helpers/routes';
 import { checkIntegrity, INTACT } from './helpers/ledger-check';
 import { TestApp } from './helpers/test-app';
 import { createAuthorization, OrgWorld, rootToken, startAppWithOrg } from './helpers/world';
@@ -20,6 +20,9 @@ async function reservation(units: number): Promise<{ authorizationId: string; re
   if (res.status !== 201) throw new Error(`reserve → ${res.status} ${res.text}`);
   return { authorizationId: auth.id, reservationId: res.body.reservation.id };
 }
+
+/** A fresh webhook endpoint of the organization (to a loopback URL). */
+const webhook = () => factories(t.request, org).webhook();
 
 interface BodilessRoute {
   method: 'GET' | 'POST' | 'DELETE';
@@ -85,6 +88,10 @@ const ROUTES: BodilessRoute[] = [
     path: async () => `/api/v1/reservations/${(await reservation(5)).reservationId}/release`,
     success: 200,
   },
+  // SPEC §11 webhooks (POST and PATCH take a body)
+  { method: 'GET', template: '/api/v1/webhooks', token: () => org.tokens.ADMIN, path: () => '/api/v1/webhooks', success: 200 },
+  { method: 'GET', template: '/api/v1/webhooks/{id}', token: () => org.tokens.ADMIN, path: async () => `/api/v1/webhooks/${(await webhook()).id}`, success: 200 },
+  { method: 'DELETE', template: '/api/v1/webhooks/{id}', token: () => org.tokens.ADMIN, path: async () => `/api/v1/webhooks/${(await webhook()).id}`, success: 204 },
   { method: 'GET', template: '/health/live', path: () => '/health/live', success: 200 },
   { method: 'GET', template: '/health/ready', path: () => '/health/ready', success: 200 },
   { method: 'GET', template: '/metrics', path: () => '/metrics', success: 200 },
@@ -107,7 +114,7 @@ const refusal = (fields: { field: string; message: string }[]) => ({
 });
 
 beforeAll(async () => {
-  ({ t, org } = await startAppWithOrg());
+  ({ t, org } = await startAppWithOrg(WEBHOOK_TEST_ENV));
   root = await rootToken(t.request);
   shared = await reservation(4);
 });

@@ -43,6 +43,9 @@ import {
 } from './helpers/hostile';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
+import { LOOPBACK_WEBHOOK_URL, WEBHOOK_TEST_ENV } from './helpers/routes';
+import { WEBHOOK_EVENT_TYPES } from '../src/webhooks/webhook-event-types';
+import { checkWebhookUrl } from '../src/webhooks/webhook-url';
 
 /** Every table the API writes: the v1 ones (helpers/hostile.ts), those of SPEC §10 (lines, caps, their buckets, expiries) and §11's credentials. */
 async function fingerprint(sql: TestApp['sql']): Promise<string> {
@@ -73,6 +76,8 @@ let fx: {
   bUserId: string;
   /** SPEC §11: organization B's API key (A's ADMIN must get 404 revoking it). */
   bApiKeyId: string;
+  /** SPEC §11: organization B's webhook endpoint (A's ADMIN must get 404 on it). */
+  bWebhookId: string;
   /** An organization whose settings PATCH /organizations/:id changes (not A: A's today stays UTC). */
   settingsOrgId: string;
   /** POST /authorizations/:id/lines adds lines to it: their keys (code|modifiers) and the sum of their totals (no pool). */
@@ -135,7 +140,10 @@ type Kind =
   // SPEC §10: 0-4 distinct modifiers, caps [{period, units}] (at most 3), lines [{serviceCode, modifiers?, totalUnits, caps?}] (1-20).
   | { t: 'modifiers' }
   | { t: 'caps' }
-  | { t: 'lines' };
+  | { t: 'lines' }
+  // SPEC §11 webhooks: a URL (the DTO takes any string up to 2048; the URL policy judges it after), 1-12 distinct event types.
+  | { t: 'webhookUrl' }
+  | { t: 'events' };
 interface Field {
   kind: Kind;
   /** A function: required depending on the rest of the body (serviceCode and totalUnits are required without lines). */
@@ -228,6 +236,10 @@ function valid(kind: Kind, v: unknown): boolean {
       return isCaps(v);
     case 'lines':
       return isLines(v);
+    case 'webhookUrl':
+      return typeof v === 'string' && isLength(v, { max: 2048 });
+    case 'events':
+      return Array.isArray(v) && v.length >= 1 && v.length <= WEBHOOK_EVENT_TYPES.length && v.every((e) => typeof e === 'string' && (WEBHOOK_EVENT_TYPES as readonly string[]).includes(e)) && new Set(v).size === v.length;
   }
 }
 
@@ -288,6 +300,10 @@ function nearValid(kind: Kind): fc.Arbitrary<Hostile> {
       return nearCaps.map(hv);
     case 'lines':
       return nearLines.map(hv);
+    case 'webhookUrl':
+      return nearWebhookUrl.map(hv);
+    case 'events':
+      return nearEvents.map(hv);
     case 'email':
       return fc
         .oneof(
@@ -343,6 +359,45 @@ const nearLines: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.array(nearLine, { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.array(validLine, { minLength: 19, maxLength: 22 }) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>([], null, { serviceCode: '97153', totalUnits: 1 }, [[{ serviceCode: '97153', totalUnits: 1 }]]) },
+);
+
+// SPEC §11: webhook URLs that must be accepted (loopback literals, the app runs with
+// WEBHOOK_ALLOW_HTTP_LOOPBACK=true) or refused (private, metadata, odd spellings, names: no DNS in tests).
+const nearWebhookUrl: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(
+    LOOPBACK_WEBHOOK_URL,
+    'http://127.0.0.1:9/',
+    'http://[::1]:9/hook',
+    'https://127.0.0.1:9/hook',
+    'http://2130706433:9/',
+    'http://0x7f.1:9/',
+    'http://127.1:9/',
+    'http://0177.0.0.1:9/',
+    'http://10.0.0.1/',
+    'https://192.168.1.1/',
+    'https://169.254.169.254/latest/meta-data/',
+    'http://[::ffff:10.0.0.1]/',
+    'http://[fd00::1]/',
+    'http://0.0.0.0:9/',
+    'https://metadata.google.internal/',
+    'https://hooks.example.com/',
+    'http://localhost:9/',
+    'ftp://127.0.0.1/',
+    'http://user:pass@127.0.0.1:9/',
+    'http://127.0.0.1:0/',
+    'http://127.0.0.1:9/#x',
+    '//127.0.0.1:9/',
+    'hook',
+    '',
+    `http://127.0.0.1:9/${'a'.repeat(2030)}`,
+  ),
+  fc.tuple(fc.constantFrom('http://127.0.0.1:9', 'https://10.1.2.3', 'http://[::1]:9'), storableText({ maxLength: 20 })).map(([base, p]) => `${base}/${p}`),
+  storableText({ maxLength: 40 }),
+);
+const nearEvents: fc.Arbitrary<unknown> = fc.oneof(
+  fc.uniqueArray(fc.constantFrom(...WEBHOOK_EVENT_TYPES), { minLength: 1, maxLength: WEBHOOK_EVENT_TYPES.length }),
+  fc.array(fc.constantFrom<unknown>(...WEBHOOK_EVENT_TYPES, 'reservation.deleted', 'RESERVATION.CREATED', '*', '', null, 5, ['reservation.created']), { maxLength: 4 }),
+  fc.constantFrom<unknown>([], 'reservation.created', [...WEBHOOK_EVENT_TYPES, 'reservation.created'], { type: 'reservation.created' }),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -587,6 +642,40 @@ const bodyRoutes = (): BodyRoute[] => [
       });
       const { rows } = await t.sql.query('select name, role, organization_id as "organizationId" from api_keys where id = $1', [res.body.id]);
       expect(rows).toEqual([{ name: body.name, role: body.role, organizationId: A.id }]);
+    },
+    runs: 150,
+  },
+  {
+    // SPEC §11 webhooks: after the DTO, the URL policy (the model asks the service's own checkWebhookUrl,
+    // whose rules src/webhooks/webhook-url.spec.ts pins, with the test app's settings: loopback allowed,
+    // no name resolves). Each endpoint made is deleted again: an organization has at most 20.
+    name: 'POST /webhooks (as ADMIN)',
+    method: 'POST',
+    path: () => '/api/v1/webhooks',
+    token: () => A.tokens.ADMIN,
+    fields: { url: { kind: { t: 'webhookUrl' }, required: true }, events: { kind: { t: 'events' }, required: true }, description: { kind: str(1, 500) } },
+    valid: () => ({ url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: `hook ${next()}` }),
+    success: 201,
+    refusal: async (b) => {
+      const check = await checkWebhookUrl(b.url, { allowHttpLoopback: true, resolve: async () => Promise.reject(Object.assign(new Error('no DNS in tests'), { code: 'ENOTFOUND' })) });
+      return check.ok ? undefined : { status: 400, code: 'VALIDATION_FAILED', fields: { fields: [{ field: 'url', reason: check.reason }] } };
+    },
+    accepted: async (res, body) => {
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        organizationId: A.id,
+        url: new URL(body.url).href,
+        events: WEBHOOK_EVENT_TYPES.filter((e) => body.events.includes(e)),
+        description: body.description ?? null,
+        enabled: true,
+        failingSince: null,
+        disabledReason: null,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
+      });
+      const { rows } = await t.sql.query('delete from webhook_endpoints where id = $1 returning organization_id as "organizationId", secret', [res.body.id]);
+      expect(rows).toEqual([{ organizationId: A.id, secret: res.body.secret }]);
     },
     runs: 150,
   },
@@ -924,6 +1013,7 @@ beforeAll(async () => {
     RATE_LIMIT_ANON_PER_MINUTE: '1000000',
     RATE_LIMIT_LOGIN_PER_15_MIN: '1000000',
     RATE_LIMIT_REFRESH_PER_MINUTE: '1000000',
+    ...WEBHOOK_TEST_ENV,
   });
   root = await rootToken(t.request);
   rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
@@ -938,6 +1028,8 @@ beforeAll(async () => {
   const settingsOrg = await t.request('POST', '/api/v1/organizations', { token: root, body: { name: `Settings ${next()}` } });
   const bKey = await t.request('POST', '/api/v1/api-keys', { token: B.tokens.ADMIN, body: { name: `b-key-${next()}`, role: 'VIEWER' } });
   expect(bKey.status).toBe(201);
+  const bHook = await t.request('POST', '/api/v1/webhooks', { token: B.tokens.ADMIN, body: { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'] } });
+  expect(bHook.status).toBe(201);
   pgTimeZones = new Set((await t.sql.query<{ name: string }>('select name from pg_timezone_names')).rows.map((r) => r.name));
   const twoLines = {
     serviceCode: undefined,
@@ -974,6 +1066,7 @@ beforeAll(async () => {
     bReservationId: bRes.body.reservation.id,
     bUserId: B.userIds.VIEWER,
     bApiKeyId: bKey.body.id,
+    bWebhookId: bHook.body.id,
     settingsOrgId: settingsOrg.body.id,
     linesAuth: { id: '', keys: [], total: 0 },
     lineAuth: { id: lineAuth.id, lineId: lineAuth.lines.find((l: { serviceCode: string }) => l.serviceCode === '97155').id },
@@ -1005,6 +1098,7 @@ describe('fuzz: hostile bodies on every route with a body', () => {
     'POST /auth/refresh',
     'POST /auth/logout',
     'POST /api-keys (as ADMIN)',
+    'POST /webhooks (as ADMIN)',
   ];
 
   it('the table has every route with a body (and both shapes of POST /authorizations)', () => {
@@ -1284,6 +1378,9 @@ describe('fuzz: hostile path parameters on every id route', () => {
     { route: 'GET /organizations/:id', method: 'GET', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN },
     { route: 'PATCH /organizations/:id', method: 'PATCH', path: (id) => `/api/v1/organizations/${id}`, token: () => A.tokens.ADMIN, body: '{"name":"hijacked","timeZone":"America/New_York","lowUnitsPercent":7}' },
     { route: 'DELETE /api-keys/:id', method: 'DELETE', path: (id) => `/api/v1/api-keys/${id}`, token: () => A.tokens.ADMIN },
+    { route: 'GET /webhooks/:id', method: 'GET', path: (id) => `/api/v1/webhooks/${id}`, token: () => A.tokens.ADMIN },
+    { route: 'PATCH /webhooks/:id', method: 'PATCH', path: (id) => `/api/v1/webhooks/${id}`, token: () => A.tokens.ADMIN, body: '{"enabled":false,"url":"http://127.0.0.1:9/stolen"}' },
+    { route: 'DELETE /webhooks/:id', method: 'DELETE', path: (id) => `/api/v1/webhooks/${id}`, token: () => A.tokens.ADMIN },
   ];
 
   it(`any id that is not one of the caller's organization's objects → 404 NOT_FOUND (400 for a malformed %-escape), nothing written (${ID_ROUTES.length} routes)`, async () => {
@@ -1295,7 +1392,7 @@ describe('fuzz: hostile path parameters on every id route', () => {
       // UUID-shaped: random (exists nowhere), mangled, and organization B's real ids (tenancy: 404 too).
       fc.uuid({ version: [1, 4, 7] }).map((u) => ({ sent: u })),
       fc.stringMatching(/^[0-9a-fA-F-]{36}$/).map((sent) => ({ sent })),
-      fc.constantFrom(() => fx.bAuthorizationId, () => fx.bReservationId, () => fx.bUserId, () => fx.bApiKeyId, () => fx.bAuthorizationId.toUpperCase(), () => `${fx.bAuthorizationId}0`, () => `{${fx.bReservationId}}`, () => B.id, () => rootId).map((f) => ({ get sent() { return f(); } })),
+      fc.constantFrom(() => fx.bAuthorizationId, () => fx.bReservationId, () => fx.bUserId, () => fx.bApiKeyId, () => fx.bWebhookId, () => fx.bAuthorizationId.toUpperCase(), () => `${fx.bAuthorizationId}0`, () => `{${fx.bReservationId}}`, () => B.id, () => rootId).map((f) => ({ get sent() { return f(); } })),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ID_ROUTES.map((r) => r.route)), ids, async (routeName, id) => {
@@ -1795,6 +1892,8 @@ describe('fuzz: unknown routes and methods', () => {
     [/^\/api\/v1\/auth\/(login|refresh|logout)$/, ['POST']],
     [/^\/api\/v1\/api-keys$/, ['GET', 'POST']],
     [/^\/api\/v1\/api-keys\/[^/]+$/, ['DELETE']],
+    [/^\/api\/v1\/webhooks$/, ['GET', 'POST']],
+    [/^\/api\/v1\/webhooks\/[^/]+$/, ['GET', 'PATCH', 'DELETE']],
     [/^\/api\/v1\/auth\/me$/, ['GET']],
     [/^\/api\/v1\/organizations$/, ['GET', 'POST']],
     [/^\/api\/v1\/organizations\/[^/]+$/, ['GET', 'PATCH']],
@@ -1836,6 +1935,8 @@ describe('fuzz: unknown routes and methods', () => {
     // Known paths, for methods they do not take.
     fc.constantFrom('/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/auth/refresh', '/api/v1/auth/logout', '/api/v1/api-keys', '/api/v1/organizations', '/api/v1/users', '/api/v1/authorizations', '/health/live', '/health/ready', '/metrics'),
     id.map((i) => `/api/v1/api-keys/${i}`),
+    fc.constantFrom('/api/v1/webhooks'),
+    id.map((i) => `/api/v1/webhooks/${i}`),
     id.map((i) => `/api/v1/authorizations/${i}`),
     id.map((i) => `/api/v1/users/${i}`),
     id.map((i) => `/api/v1/organizations/${i}`),
@@ -1880,6 +1981,9 @@ describe('fuzz: unknown routes and methods', () => {
       ['/api/v1/users', A.tokens.ADMIN],
       ['/api/v1/api-keys', A.tokens.ADMIN],
       ['/api/v1/api-keys', A.tokens.VIEWER],
+      ['/api/v1/webhooks', A.tokens.ADMIN],
+      ['/api/v1/webhooks', A.tokens.VIEWER],
+      [`/api/v1/webhooks/${fx.bWebhookId}`, A.tokens.ADMIN],
       ['/api/v1/authorizations', A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.reserveAuth.id}`, A.tokens.VIEWER],
       [`/api/v1/authorizations/${fx.bAuthorizationId}`, A.tokens.VIEWER],

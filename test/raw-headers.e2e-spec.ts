@@ -14,7 +14,7 @@
 // A refused request wrote nothing; a refused or accepted one never answers a 5xx.
 import fc from 'fast-check';
 import { expectApiErrorBody, fingerprint, fuzzParams, rawHttp, RawResult, reportedFields } from './helpers/hostile';
-import { unique, uniqueEmail } from './helpers/routes';
+import { LOOPBACK_WEBHOOK_URL, unique, uniqueEmail, WEBHOOK_TEST_ENV } from './helpers/routes';
 import { ROOT_EMAIL, ROOT_PASSWORD, startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
 
@@ -50,6 +50,18 @@ interface Route {
 }
 
 const at = (path: string, body?: unknown) => async () => ({ path, body });
+
+/** An organization has at most 20 webhook endpoints: the rows of earlier cells are removed first (before any fingerprint is taken). */
+async function roomForWebhooks(): Promise<void> {
+  await t.sql.query('delete from webhook_endpoints where organization_id = $1', [org.id]);
+}
+
+async function freshWebhookId(): Promise<string> {
+  await roomForWebhooks();
+  const res = await t.request('POST', '/api/v1/webhooks', { token: org.tokens.ADMIN, body: { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'] } });
+  if (res.status !== 201) throw new Error(`webhook → ${res.status} ${res.text}`);
+  return res.body.id;
+}
 
 async function freshReservation(): Promise<string> {
   const res = await t.request('POST', `/api/v1/authorizations/${shared.unitsAuthorizationId}/reservations`, { token: org.tokens.PRACTITIONER, body: { units: 4 } });
@@ -196,6 +208,27 @@ const ROUTES: Route[] = [
   { name: 'POST /api/v1/api-keys', method: 'POST', success: 201, token: () => org.tokens.ADMIN, call: async () => ({ path: '/api/v1/api-keys', body: { name: unique('raw-key'), role: 'VIEWER' } }) },
   { name: 'GET /api/v1/api-keys', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: at('/api/v1/api-keys') },
   { name: 'DELETE /api/v1/api-keys/:id', method: 'DELETE', success: 204, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/api-keys/${await freshApiKeyId()}` }) },
+  // SPEC §11 webhooks (ADMIN; a loopback URL, the app runs with WEBHOOK_ALLOW_HTTP_LOOPBACK=true)
+  {
+    name: 'POST /api/v1/webhooks',
+    method: 'POST',
+    success: 201,
+    token: () => org.tokens.ADMIN,
+    call: async () => {
+      await roomForWebhooks();
+      return { path: '/api/v1/webhooks', body: { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: unique('raw-hook') } };
+    },
+  },
+  { name: 'GET /api/v1/webhooks', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: at('/api/v1/webhooks') },
+  { name: 'GET /api/v1/webhooks/:id', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/webhooks/${await freshWebhookId()}` }) },
+  {
+    name: 'PATCH /api/v1/webhooks/:id',
+    method: 'PATCH',
+    success: 200,
+    token: () => org.tokens.ADMIN,
+    call: async () => ({ path: `/api/v1/webhooks/${await freshWebhookId()}`, body: { enabled: false } }),
+  },
+  { name: 'DELETE /api/v1/webhooks/:id', method: 'DELETE', success: 204, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/webhooks/${await freshWebhookId()}` }) },
   { name: 'GET /health/live', method: 'GET', success: 200, call: at('/health/live') },
   { name: 'GET /health/ready', method: 'GET', success: 200, call: at('/health/ready') },
   { name: 'GET /metrics', method: 'GET', success: 200, token: () => METRICS_TOKEN, call: at('/metrics') },
@@ -293,6 +326,7 @@ beforeAll(async () => {
       RATE_LIMIT_ANON_PER_MINUTE: '1000000',
       RATE_LIMIT_LOGIN_PER_15_MIN: '1000000',
       RATE_LIMIT_REFRESH_PER_MINUTE: '1000000',
+      ...WEBHOOK_TEST_ENV,
     },
     undefined,
     logSink,
@@ -326,7 +360,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it(`covers every route of SPEC §5, §10 and §11, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(37);
+  expect(ROUTES).toHaveLength(42);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 

@@ -18,6 +18,8 @@ import {
   unique,
   uniqueEmail,
   UNIT_OPERATORS,
+  LOOPBACK_WEBHOOK_URL,
+  WEBHOOK_TEST_ENV,
 } from './helpers/routes';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createOrg, dayOffset, login, OrgWorld, PASSWORD, rootToken } from './helpers/world';
@@ -28,11 +30,13 @@ let f: ReturnType<typeof factories>;
 let tokens: Record<Actor, string | undefined>;
 let rootId: string;
 /** Read-only objects the GET routes look at. */
-let shared: { authorizationId: string; patientId: string; reservationId: string; apiKeyId: string };
+let shared: { authorizationId: string; patientId: string; reservationId: string; apiKeyId: string; webhookId: string };
 
 const asRoot = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: tokens.SUPER_ADMIN, body });
 const asAdmin = (method: Call['method'], path: string, body?: unknown) => t.request(method, path, { token: org.tokens.ADMIN, body });
 const ok = (status: number) => status >= 200 && status < 300;
+/** SPEC §11 webhooks: ADMIN only (an organization's own; a SUPER_ADMIN has none). */
+const WEBHOOK_ADMINS: Actor[] = ['ADMIN'];
 
 interface Cell {
   call: Call;
@@ -640,6 +644,77 @@ const ROUTES: RoleRoute[] = [
       },
     }),
   },
+  // SPEC §11 webhooks: an ADMIN's, in their own organization (a SUPER_ADMIN has none: 403).
+  {
+    route: 'POST /webhooks',
+    allowed: WEBHOOK_ADMINS,
+    success: 201,
+    cell: async () => {
+      const description = unique('role-hook');
+      return {
+        call: { method: 'POST', path: '/api/v1/webhooks', body: { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description } },
+        check: async (allowed, res) => {
+          const rows = await t.sql.query('select organization_id, url from webhook_endpoints where description = $1', [description]);
+          expect(rows.rows).toEqual(allowed ? [{ organization_id: org.id, url: LOOPBACK_WEBHOOK_URL }] : []);
+          if (allowed) expect(res.body).toMatchObject({ organizationId: org.id, url: LOOPBACK_WEBHOOK_URL, description, secret: expect.stringMatching(/^whsec_/) });
+        },
+      };
+    },
+  },
+  {
+    route: 'GET /webhooks',
+    allowed: WEBHOOK_ADMINS,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: '/api/v1/webhooks' },
+      check: async (allowed, res) => {
+        if (!allowed) return;
+        expect(res.body.items.map((w: { id: string }) => w.id)).toContain(shared.webhookId);
+        for (const w of res.body.items) expect([w.organizationId, w.secret]).toEqual([org.id, undefined]);
+      },
+    }),
+  },
+  {
+    route: 'GET /webhooks/:id',
+    allowed: WEBHOOK_ADMINS,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/webhooks/${shared.webhookId}` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toMatchObject({ id: shared.webhookId, organizationId: org.id, url: LOOPBACK_WEBHOOK_URL, enabled: true });
+        if (allowed) expect(res.body).not.toHaveProperty('secret');
+      },
+    }),
+  },
+  {
+    route: 'PATCH /webhooks/:id',
+    allowed: WEBHOOK_ADMINS,
+    success: 200,
+    cell: async () => {
+      const hook = await f.webhook();
+      return {
+        call: { method: 'PATCH', path: `/api/v1/webhooks/${hook.id}`, body: { enabled: false, events: ['reservation.released'] } },
+        check: async (allowed) => {
+          const rows = await t.sql.query('select enabled, event_types from webhook_endpoints where id = $1', [hook.id]);
+          expect(rows.rows).toEqual([allowed ? { enabled: false, event_types: ['reservation.released'] } : { enabled: true, event_types: ['reservation.created'] }]);
+        },
+      };
+    },
+  },
+  {
+    route: 'DELETE /webhooks/:id',
+    allowed: WEBHOOK_ADMINS,
+    success: 204,
+    cell: async () => {
+      const hook = await f.webhook();
+      return {
+        call: { method: 'DELETE', path: `/api/v1/webhooks/${hook.id}` },
+        check: async (allowed) => {
+          expect((await t.sql.query('select id from webhook_endpoints where id = $1', [hook.id])).rows).toHaveLength(allowed ? 0 : 1);
+        },
+      };
+    },
+  },
 ];
 
 const expected = (route: RoleRoute, actor: Actor): number => (actor === 'NONE' ? 401 : route.allowed.includes(actor) ? route.success : 403);
@@ -647,7 +722,7 @@ const expected = (route: RoleRoute, actor: Actor): number => (actor === 'NONE' ?
 const CELLS = ROUTES.flatMap((route) => ACTORS.map((actor) => ({ route, actor, status: expected(route, actor) })));
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp(WEBHOOK_TEST_ENV);
   const root = await rootToken(t.request);
   org = await createOrg(t.request, root);
   f = factories(t.request, org);
@@ -655,15 +730,15 @@ beforeAll(async () => {
   rootId = (await t.request('GET', '/api/v1/auth/me', { token: root })).body.id;
   const { authorization, reservation } = await f.reservation(4);
   const apiKey = await t.request('POST', '/api/v1/api-keys', { token: org.tokens.ADMIN, body: { name: unique('shared-key'), role: 'VIEWER' } });
-  shared = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id, apiKeyId: apiKey.body.id };
+  shared = { authorizationId: authorization.id, patientId: authorization.patientId, reservationId: reservation.id, apiKeyId: apiKey.body.id, webhookId: (await f.webhook()).id };
 });
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 29 routes of SPEC §5, §10 and §11 under /api/v1 (login, refresh and logout aside), 3 of them with a second body shape, for 5 callers', () => {
-    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(29);
-    expect(ROUTES).toHaveLength(32);
-    expect(CELLS).toHaveLength(160);
+  it('covers all 34 routes of SPEC §5, §10 and §11 under /api/v1 (login, refresh and logout aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(34);
+    expect(ROUTES).toHaveLength(37);
+    expect(CELLS).toHaveLength(185);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

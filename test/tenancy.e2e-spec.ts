@@ -5,7 +5,7 @@
 // answer as for an id that exists nowhere — and B's rows are byte-for-byte unchanged afterwards.
 // Then: lists never show B's objects to A, mass assignment is refused, and a SUPER_ADMIN works in both.
 import { randomUUID } from 'node:crypto';
-import { Call, dbState, expectError, expectStatus, factories, unique } from './helpers/routes';
+import { Call, dbState, expectError, expectStatus, factories, unique, WEBHOOK_TEST_ENV } from './helpers/routes';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createOrg, dayOffset, OrgWorld, RoleName, rootToken } from './helpers/world';
 
@@ -23,7 +23,7 @@ let ownA: { authorizationIds: string[] };
 /** SPEC §11: an API key of org A for each role (made by A's ADMIN). */
 let aKeys: Record<RoleName, string>;
 
-type Target = { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string };
+type Target = { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string; webhookId?: string };
 
 interface TenancyRoute {
   route: string;
@@ -74,6 +74,11 @@ const freshApiKey = async () => {
   const res = await t.request('POST', '/api/v1/api-keys', { token: B.tokens.ADMIN, body: { name: unique('b-key'), role: 'VIEWER' } });
   expectStatus(res, 201);
   return { id: res.body.id as string, state: { apiKeyId: res.body.id as string } };
+};
+/** SPEC §11: B's webhook endpoint (A's ADMIN must not read, change or delete it, nor learn it exists). */
+const freshWebhook = async () => {
+  const hook = await fB.webhook();
+  return { id: hook.id, state: { webhookId: hook.id } };
 };
 const freshUser = async () => {
   const user = await fB.user('PRACTITIONER');
@@ -164,6 +169,20 @@ const ROUTES: TenancyRoute[] = [
   { route: 'PATCH /users/:id {role}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { role: 'VIEWER' } }) },
   { route: 'PATCH /users/:id {active: false}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { active: false } }) },
   { route: 'DELETE /api-keys/:id', roles: ADMIN_ONLY, target: freshApiKey, call: (id) => ({ method: 'DELETE', path: `/api/v1/api-keys/${id}` }) },
+  { route: 'GET /webhooks/:id', roles: ADMIN_ONLY, target: freshWebhook, call: (id) => ({ method: 'GET', path: `/api/v1/webhooks/${id}` }) },
+  {
+    route: 'PATCH /webhooks/:id {enabled, events, description}',
+    roles: ADMIN_ONLY,
+    target: freshWebhook,
+    call: (id) => ({ method: 'PATCH', path: `/api/v1/webhooks/${id}`, body: { enabled: false, events: ['authorization.expired'], description: 'taken over' } }),
+  },
+  {
+    route: 'PATCH /webhooks/:id {url}',
+    roles: ADMIN_ONLY,
+    target: freshWebhook,
+    call: (id) => ({ method: 'PATCH', path: `/api/v1/webhooks/${id}`, body: { url: 'http://127.0.0.1:9/stolen' } }),
+  },
+  { route: 'DELETE /webhooks/:id', roles: ADMIN_ONLY, target: freshWebhook, call: (id) => ({ method: 'DELETE', path: `/api/v1/webhooks/${id}` }) },
 ];
 
 const CELLS = ROUTES.flatMap((route) => route.roles.map((role) => ({ route, role })));
@@ -172,7 +191,7 @@ const send = (token: string, call: Call) => t.request(call.method, call.path, { 
 const tally = async (query: string, params: unknown[]) => (await t.sql.query(query, params)).rows[0].n as number;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp(WEBHOOK_TEST_ENV);
   root = await rootToken(t.request);
   A = await createOrg(t.request, root, unique('OrgA'));
   B = await createOrg(t.request, root, unique('OrgB'));
@@ -212,6 +231,9 @@ describe("tenancy: every id route against another organization's object → 404 
         'GET /organizations/:id',
         'PATCH /organizations/:id',
         'DELETE /api-keys/:id',
+        'GET /webhooks/:id',
+        'PATCH /webhooks/:id',
+        'DELETE /webhooks/:id',
       ]),
     );
   });
@@ -356,6 +378,19 @@ describe("tenancy: lists of org A never include org B's objects", () => {
       expect(res.body.items.length).toBeGreaterThanOrEqual(3);
       expect(isA(res.body.items)).toBe(true);
       expectError(await t.request('GET', `/api/v1/api-keys?organizationId=${B.id}`, { token }), 400, 'VALIDATION_FAILED');
+    }
+  });
+
+  it("A's ADMIN (and A's ADMIN API key) × GET /webhooks → 200, only A's endpoints", async () => {
+    const mine = await fA.webhook();
+    const theirs = await fB.webhook();
+    for (const token of [A.tokens.ADMIN, aKeys.ADMIN]) {
+      const res = await send(token, { method: 'GET', path: '/api/v1/webhooks' });
+      expectStatus(res, 200);
+      const ids = res.body.items.map((w: { id: string }) => w.id);
+      expect(ids).toContain(mine.id);
+      expect(ids).not.toContain(theirs.id);
+      expect(res.body.items.filter((w: { organizationId: string }) => w.organizationId !== A.id)).toEqual([]);
     }
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { factories, LOOPBACK_WEBHOOK_URL, WEBHOOK_TEST_ENV } from './helpers/routes';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createAuthorization, createOrg, dayOffset, OrgWorld, PASSWORD, rootToken } from './helpers/world';
 
@@ -88,7 +89,8 @@ async function snapshot(): Promise<Record<string, unknown>> {
     ${digest('authorization_caps')} as caps,
     ${digest('cap_buckets')} as buckets,
     ${digest('refresh_tokens')} as refresh_tokens,
-    ${digest('api_keys')} as api_keys`);
+    ${digest('api_keys')} as api_keys,
+    ${digest('webhook_endpoints')} as webhook_endpoints`);
   return rows[0];
 }
 
@@ -149,10 +151,12 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
   let reservationId: string;
   /** SPEC §10: two lines (97153 of 60 with a weekly cap of 20; 97155-HO of 20), for POST …/lines and PATCH …/lines/:lineId. */
   let lineAuth: { id: string; lineId: string };
+  /** SPEC §11: a webhook endpoint, for PATCH /webhooks/:id. */
+  let hook: { id: string };
   const patientId = `patient-v-${unique()}`;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp(WEBHOOK_TEST_ENV);
     root = await rootToken(t.request);
     org = await createOrg(t.request, root);
     auth = await createAuthorization(t.request, org.tokens.ADMIN, { totalUnits: 50, notes: 'original notes' });
@@ -177,6 +181,7 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
       ],
     });
     lineAuth = { id: twoLines.id, lineId: twoLines.lines.find((l: { serviceCode: string }) => l.serviceCode === '97155').id };
+    hook = await factories(t.request, org).webhook();
   });
   afterAll(() => t.close());
 
@@ -754,6 +759,73 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
         badQuery('organizationId=not-a-uuid', 'organizationId'),
         badQuery(`organizationId=${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, 'organizationId'),
         badQuery('limit=5', 'limit'),
+      ],
+    },
+    {
+      // SPEC §11 webhooks: the DTO's rules, then the URL policy (400 naming url); names need DNS, which tests never have.
+      name: 'POST /api/v1/webhooks',
+      method: 'POST',
+      path: () => '/api/v1/webhooks',
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('url missing', { events: ['reservation.created'] }, 'url'),
+        bad('url empty', { url: '', events: ['reservation.created'] }, 'url'),
+        bad('url a number', { url: 5, events: ['reservation.created'] }, 'url'),
+        bad('url null', { url: null, events: ['reservation.created'] }, 'url'),
+        bad('url an array', { url: [LOOPBACK_WEBHOOK_URL], events: ['reservation.created'] }, 'url'),
+        bad('url 2049 chars', { url: `http://127.0.0.1:9/${s(2030)}`, events: ['reservation.created'] }, 'url'),
+        bad('url not a URL', { url: 'hook', events: ['reservation.created'] }, 'url'),
+        bad('url ftp:', { url: 'ftp://127.0.0.1/', events: ['reservation.created'] }, 'url'),
+        bad('url javascript:', { url: 'javascript:alert(1)', events: ['reservation.created'] }, 'url'),
+        bad('url with user:password', { url: 'http://user:pass@127.0.0.1:9/', events: ['reservation.created'] }, 'url'),
+        bad('url to a private address', { url: 'https://10.0.0.1/hook', events: ['reservation.created'] }, 'url'),
+        bad('url to the metadata address', { url: 'http://169.254.169.254/latest/meta-data/', events: ['reservation.created'] }, 'url'),
+        bad('url to an IPv4-mapped private address', { url: 'https://[::ffff:192.168.1.1]/', events: ['reservation.created'] }, 'url'),
+        bad('url to 0.0.0.0', { url: 'http://0.0.0.0:9/', events: ['reservation.created'] }, 'url'),
+        bad('url to a name (no DNS in tests)', { url: 'https://hooks.example.com/', events: ['reservation.created'] }, 'url'),
+        bad('url to a metadata name', { url: 'http://metadata.google.internal/', events: ['reservation.created'] }, 'url'),
+        bad('events missing', { url: LOOPBACK_WEBHOOK_URL }, 'events'),
+        bad('events empty', { url: LOOPBACK_WEBHOOK_URL, events: [] }, 'events'),
+        bad('events unknown type', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.deleted'] }, 'events'),
+        bad('events upper case', { url: LOOPBACK_WEBHOOK_URL, events: ['RESERVATION.CREATED'] }, 'events'),
+        bad('events repeated', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created', 'reservation.created'] }, 'events'),
+        bad('events a string', { url: LOOPBACK_WEBHOOK_URL, events: 'reservation.created' }, 'events'),
+        bad('events with null', { url: LOOPBACK_WEBHOOK_URL, events: [null] }, 'events'),
+        bad('events nested', { url: LOOPBACK_WEBHOOK_URL, events: [['reservation.created']] }, 'events'),
+        bad('events "*"', { url: LOOPBACK_WEBHOOK_URL, events: ['*'] }, 'events'),
+        bad('description empty', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: '' }, 'description'),
+        bad('description 501 chars', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: s(501) }, 'description'),
+        bad('description a number', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: 5 }, 'description'),
+        bad('secret (mass assignment)', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], secret: `whsec_${s(43)}` }, 'secret'),
+        bad('organizationId (mass assignment)', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], organizationId: '00000000-0000-4000-8000-000000000000' }, 'organizationId'),
+        bad('enabled (mass assignment)', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], enabled: false }, 'enabled'),
+        bad('failingSince (mass assignment)', { url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], failingSince: '2026-01-01T00:00:00.000Z' }, 'failingSince'),
+        ...bodyCases({ url: LOOPBACK_WEBHOOK_URL, events: ['reservation.created'], description: 'd' }, 'description'),
+      ],
+    },
+    {
+      name: 'PATCH /api/v1/webhooks/:id',
+      method: 'PATCH',
+      path: () => `/api/v1/webhooks/${hook.id}`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        bad('enabled a string', { enabled: 'true' }, 'enabled'),
+        bad('enabled null', { enabled: null }, 'enabled'),
+        bad('enabled 1', { enabled: 1 }, 'enabled'),
+        bad('events empty', { events: [] }, 'events'),
+        bad('events unknown type', { events: ['authorization.deleted'] }, 'events'),
+        bad('events null', { events: null }, 'events'),
+        bad('url null', { url: null }, 'url'),
+        bad('url empty', { url: '' }, 'url'),
+        bad('url to a private address', { url: 'http://192.168.0.10/' }, 'url'),
+        bad('url to a loopback name (no DNS in tests)', { url: 'http://localhost:9/' }, 'url'),
+        bad('url https to link-local IPv6', { url: 'https://[fe80::1]/' }, 'url'),
+        bad('description empty', { description: '' }, 'description'),
+        bad('secret (mass assignment)', { secret: `whsec_${s(43)}` }, 'secret'),
+        bad('organizationId (mass assignment)', { organizationId: '00000000-0000-4000-8000-000000000000' }, 'organizationId'),
+        bad('disabledReason (mass assignment)', { disabledReason: 'x' }, 'disabledReason'),
+        bad('a valid change beside a bad one', { enabled: false, events: ['nope'] }, 'events'),
+        ...bodyCases({ description: 'd' }, 'description'),
       ],
     },
     {

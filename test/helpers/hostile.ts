@@ -125,7 +125,7 @@ export function rawHttp(base: string, req: RawRequest): Promise<RawResult> {
 export async function fingerprint(sql: Client): Promise<string> {
   const digest = (table: string) =>
     `(select '${table}=' || count(*)::int || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from ${table} x)`;
-  const tables = ['organizations', 'users', 'authorizations', 'reservations', 'ledger_entries', 'idempotency_keys', 'events'];
+  const tables = ['organizations', 'users', 'authorizations', 'reservations', 'ledger_entries', 'idempotency_keys', 'events', 'webhook_endpoints'];
   const { rows } = await sql.query(`select ${tables.map(digest).join(" || ' ' || ")} as fp`);
   return rows[0].fp as string;
 }

@@ -21,6 +21,14 @@ export interface Call {
 
 export const describeCall = (c: Call) => `${c.method} ${c.path}`;
 
+/**
+ * SPEC §11 webhooks in the route tables: the apps run with WEBHOOK_ALLOW_HTTP_LOOPBACK=true and
+ * register this loopback URL (port 9, discard: nothing listens), so that no test names a host
+ * that needs DNS or any address outside 127.0.0.0/8.
+ */
+export const WEBHOOK_TEST_ENV = { WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true' };
+export const LOOPBACK_WEBHOOK_URL = 'http://127.0.0.1:9/hook';
+
 export const unique = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 export const uniqueEmail = (prefix: string) => `${unique(prefix)}@example.com`;
 
@@ -85,11 +93,18 @@ export function factories(request: Request, org: { id: string; tokens: Record<Ro
     return { ...res.body, email, password: PASSWORD } as { id: string; email: string; password: string; role: RoleName; organizationId: string };
   }
 
-  return { authorization, twoLineAuthorization, lineOf, reservation, user };
+  /** SPEC §11: a webhook endpoint of the organization, to a loopback URL (the app runs with WEBHOOK_ALLOW_HTTP_LOOPBACK=true). */
+  async function webhook(events: string[] = ['reservation.created']) {
+    const res = await request('POST', '/api/v1/webhooks', { token: admin, body: { url: LOOPBACK_WEBHOOK_URL, events } });
+    if (res.status !== 201) throw new Error(`create webhook → ${res.status} ${res.text}`);
+    return res.body as { id: string; url: string; events: string[]; secret: string; organizationId: string };
+  }
+
+  return { authorization, twoLineAuthorization, lineOf, reservation, user, webhook };
 }
 
 /** Rows straight from the tables (not through the API under test), for "nothing changed" checks. */
-export async function dbState(sql: Client, ids: { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string }) {
+export async function dbState(sql: Client, ids: { authorizationId?: string; reservationId?: string; userId?: string; organizationId?: string; apiKeyId?: string; webhookId?: string }) {
   const one = async (query: string, id?: string) => (id ? (await sql.query(query, [id])).rows : null);
   return {
     authorization: await one('select * from authorizations where id = $1', ids.authorizationId),
@@ -102,5 +117,6 @@ export async function dbState(sql: Client, ids: { authorizationId?: string; rese
     user: await one('select id, email, role, organization_id, active, updated_at from users where id = $1', ids.userId),
     organization: await one('select * from organizations where id = $1', ids.organizationId),
     apiKey: await one('select * from api_keys where id = $1', ids.apiKeyId),
+    webhook: await one('select * from webhook_endpoints where id = $1', ids.webhookId),
   };
 }
