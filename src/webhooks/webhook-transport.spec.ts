@@ -109,6 +109,24 @@ describe('postWebhook', () => {
     });
   });
 
+  it('a 2xx whose body never ends is a delivery at once; the connection is cut at the deadline', async () => {
+    let serverSide: Promise<void> = Promise.resolve();
+    answer = (req, res) => {
+      serverSide = new Promise((resolve) => req.socket.once('close', () => resolve()));
+      res.writeHead(200);
+      res.write('partial');
+    };
+    const result = await postWebhook({ check: await loopback('/endless'), body: '{}', headers: {}, timeoutMs: 300 });
+    expect(result).toMatchObject({ delivered: true, status: 200 });
+    await serverSide; // resolves only when the client hung up
+  });
+
+  it('a header value Node refuses: an error result, nothing sent', async () => {
+    const result = await postWebhook({ check: await loopback('/bad-header'), body: '{}', headers: { 'Unit-Ledger-Event-Type': 'x\r\ny: z' } });
+    expect(result).toEqual({ delivered: false, status: null, error: 'ERR_INVALID_CHAR', durationMs: expect.any(Number) });
+    expect(received).toEqual([]);
+  });
+
   it('a large answer body is not read to its end', async () => {
     answer = (_req, res) => {
       res.writeHead(200);

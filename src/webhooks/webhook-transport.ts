@@ -42,13 +42,13 @@ export function postWebhook({ check, body, headers, timeoutMs = WEBHOOK_TIMEOUT_
     const finish = (result: WebhookAttemptResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
       resolve(result);
     };
     const fail = (error: unknown) => {
       const code = (error as { code?: unknown })?.code;
       finish({ delivered: false, status: null, error: typeof code === 'string' ? code : error instanceof Error ? error.message : String(error), durationMs: elapsed() });
     };
+    // The deadline also bounds the connection itself: an answer whose body never ends is cut off then.
     const timer = setTimeout(() => {
       fail(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' }));
       req?.destroy();
@@ -62,9 +62,12 @@ export function postWebhook({ check, body, headers, timeoutMs = WEBHOOK_TIMEOUT_
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(bytes.length), 'user-agent': USER_AGENT },
       });
     } catch (error) {
+      // e.g. a header value Node refuses (ERR_INVALID_CHAR): no request was sent.
+      clearTimeout(timer);
       fail(error);
       return;
     }
+    req.on('close', () => clearTimeout(timer));
     req.on('error', fail);
     req.on('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
