@@ -254,10 +254,12 @@ describe('GET, PATCH, DELETE /webhooks/:id', () => {
       expectUrlRefused(await asAdmin('PATCH', `/api/v1/webhooks/${endpoint.id}`, { url, enabled: false }), reason);
     }
     expect(await row(endpoint.id)).toEqual(before);
+    // A new URL starts the endpoint's failure record afresh.
+    await t.sql.query(`update webhook_endpoints set failing_since = now() - interval '3 hours' where id = $1`, [endpoint.id]);
     const moved = `http://receiver.example.test:${new URL(hookUrl).port}/moved`;
     const res = await asAdmin('PATCH', `/api/v1/webhooks/${endpoint.id}`, { url: moved });
     expectStatus(res, 200);
-    expect(res.body.url).toBe(moved);
+    expect(res.body).toMatchObject({ url: moved, failingSince: null, enabled: true });
   });
 
   it('PATCH with no field: 200, nothing but updatedAt changes; PATCH with a bad field: 400', async () => {
