@@ -54,6 +54,25 @@ describe('Raw connections borrowed from MikroORM (src/database/raw-connection.ts
     expect(isolation).toEqual([{ level: 'serializable' }]);
   });
 
+  it("a transaction's first statement, when prepared, travels with BEGIN as EXECUTE once its connection has prepared it: same rows", async () => {
+    const database = new Database(orm);
+    const text = 'select ?::uuid[] as ids, ?::text[] as words, ?::int as n, ?::text as t';
+    // Array elements that need quoting in an array literal, and a quote in a plain string.
+    const params = [['00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000002'], ['a"b', 'c\\d', 'e,f', '{g}', "h'i", 'NULL', null], 7, "it's"];
+    const expected = [{ ids: params[0], words: params[1], n: 7, t: "it's" }];
+    const sent = jest.spyOn(Client.prototype, 'query');
+    try {
+      // Pool of 2 connections: of 5 transactions, at least 3 run on a connection that prepared the statement before.
+      for (let i = 0; i < 5; i++) {
+        expect(await database.serializable((tx) => tx.query(text, params, { prepare: true }), ['lane-key'])).toEqual(expected);
+      }
+      const texts = sent.mock.calls.map(([q]) => (typeof q === 'string' ? q : ''));
+      expect(texts.filter((q) => /^begin isolation level serializable; .*; execute ul_[0-9a-f]{16}\(/.test(q)).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      sent.mockRestore();
+    }
+  });
+
   it('refuses to start, naming the file to adapt, when the internals are gone', () => {
     const changed = { em: { getConnection: () => ({ getKnex: () => ({ client: {} }) }) } } as unknown as MikroORM;
     expect(() => assertRawConnections(changed)).toThrow(/acquireConnection\(\) is missing; src\/database\/raw-connection\.ts/);

@@ -33,9 +33,17 @@ export function statement(text: string, prepare: boolean): QueryConfig {
   return config;
 }
 
+/** The prepared statements (by name) each connection has run: they can be run with EXECUTE there. */
+const preparedOn = new WeakMap<Client, Set<string>>();
+
 const sqlOn = (client: Client): Sql => ({
   async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
-    const result = await client.query({ ...statement(text, options.prepare ?? false), values: params });
+    const config = statement(text, options.prepare ?? false);
+    const result = await client.query({ ...config, values: params });
+    if (config.name) {
+      const names = preparedOn.get(client) ?? new Set<string>();
+      preparedOn.set(client, names.add(config.name));
+    }
     return result.rows as T[];
   },
 });
@@ -63,6 +71,30 @@ function inlined(client: Client, text: string, params: unknown[]): string | unde
 }
 
 /**
+ * A parameter of EXECUTE as an untyped literal, which PostgreSQL converts to the prepared
+ * statement's parameter type (an `array[…]` would be text[], which converts to no uuid[]).
+ */
+function executeLiteral(client: Client, value: unknown): string | undefined {
+  if (!Array.isArray(value)) return literal(client, value);
+  const items = value.map((item) =>
+    item === null ? 'NULL' : typeof item === 'string' || typeof item === 'number' ? `"${String(item).replace(/[\\"]/g, (c) => `\\${c}`)}"` : undefined,
+  );
+  return items.every((item) => item !== undefined) ? client.escapeLiteral(`{${items.join(',')}}`) : undefined;
+}
+
+/**
+ * A prepared statement this connection has run, as `EXECUTE name(literals)`: it can travel in the
+ * simple protocol with BEGIN and still skip parsing and planning. Undefined when the statement is
+ * not prepared here yet (or a parameter cannot be written in).
+ */
+function executed(client: Client, text: string, params: unknown[]): string | undefined {
+  const { name } = statement(text, true);
+  if (!name || !preparedOn.get(client)?.has(name)) return undefined;
+  const literals = params.map((value) => executeLiteral(client, value));
+  return literals.every((l) => l !== undefined) ? `execute ${name}(${literals.join(', ')})` : undefined;
+}
+
+/**
  * Every statement of these transactions finds its rows through an index. Without statistics (a new
  * database, autovacuum off) or on small tables, PostgreSQL prefers a sequential scan for a batch of
  * ids, and under SERIALIZABLE a sequential scan locks the whole table for conflict detection: every
@@ -82,7 +114,9 @@ const lockKeysSql = (client: Client, ids: string[]) =>
 /**
  * A transaction whose first statement travels with its BEGIN in one round trip (the simple query
  * protocol allows several statements, but no parameters: they are written in as escaped
- * literals). Later statements use the extended protocol, prepared where asked.
+ * literals; a statement to prepare as EXECUTE of the connection's prepared statement, so that the
+ * hot path's read is not parsed and planned again each time). Later statements use the extended
+ * protocol, prepared where asked.
  *
  * With lock ids, the same round trip tries to take a transaction advisory lock on each. When one
  * is held by another session (another instance working on that authorization), the attempt is
@@ -109,7 +143,9 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
     async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
       if (begun) return rest.query<T>(text, params, options);
       begun = true;
-      const first = inlined(client, text, params);
+      // A statement to prepare runs prepared: inline once this connection has prepared it (EXECUTE),
+      // and on its own round trip the first time, which prepares it.
+      const first = options.prepare ? executed(client, text, params) : inlined(client, text, params);
       if (first === undefined) {
         if (tryLocks) {
           const attempt = ((await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
