@@ -30,6 +30,10 @@ export type StoredAuthorizationStatus = 'PENDING' | 'ACTIVE' | 'CANCELLED';
 @Unique({ name: 'authorizations_id_pooled_key', properties: ['id', 'pooled'] })
 @Unique({ name: 'authorizations_sole_line_key', properties: ['id', 'soleLineId'] })
 @Unique({ name: 'authorizations_id_capped_key', properties: ['id', 'capped'] })
+@Index({
+  name: 'authorizations_deadline_idx',
+  expression: `create index "authorizations_deadline_idx" on "authorizations" ("end_date") where status = 'ACTIVE' and not expired_announced`,
+})
 @Check({
   name: 'authorizations_sole_line_check',
   expression: '((sole_line_id IS NULL) = (sole_line_modifiers IS NULL)) AND ((sole_line_id IS NULL) OR ((service_code IS NOT NULL) AND (NOT pooled)))',
@@ -73,6 +77,13 @@ export class Authorization {
 
   @Property({ type: 'text', nullable: true })
   soleLineModifiers: (string & Opt) | null = null;
+
+  /** SPEC §11: authorization.expiring / .expired was written (once each; migration 20261206400000). */
+  @Property({ type: 'boolean', default: false })
+  expiringAnnounced: boolean & Opt = false;
+
+  @Property({ type: 'boolean', default: false })
+  expiredAnnounced: boolean & Opt = false;
 
   /** Whether it may have caps (each cap's `authorization_caps_capped_fkey` requires it): only then are they read. */
   @Property({ type: 'boolean', default: false })

@@ -23,7 +23,7 @@ const CORE_COLUMNS = `a.id, a.organization_id as "organizationId", a.patient_id 
 // authorization's, and caps are read only where `capped`: the hot path of the common authorization
 // reads two rows by primary key (itself and its organization). Read FROM_AUTHORIZATIONS (o joined).
 export const AUTHORIZATION_COLUMNS = `${CORE_COLUMNS},
-  o.time_zone as "timeZone", o.week_starts_on as "weekStartsOn",
+  o.time_zone as "timeZone", o.week_starts_on as "weekStartsOn", o.low_units_percent as "lowUnitsPercent",
   case when a.sole_line_id is not null then json_build_array(json_build_object('id', a.sole_line_id, 'serviceCode', a.service_code,
      'modifiers', a.sole_line_modifiers, 'totalUnits', a.total_units, 'usedUnits', a.used_units, 'scheduledUnits', a.scheduled_units, 'sole', true))
   else (select coalesce(json_agg(json_build_object('id', l.id, 'serviceCode', l.service_code, 'modifiers', l.modifiers, 'totalUnits', l.total_units,
@@ -60,12 +60,14 @@ export interface AuthorizationRow extends UnitCounters {
   updatedAt: string;
   timeZone: string;
   weekStartsOn: WeekStart;
+  /** Its organization's threshold for authorization.low_units (SPEC §11). */
+  lowUnitsPercent: number;
   lines: LineRow[];
   caps: CapRow[];
 }
 
 /** What `insert` writes: an authorization before any unit moved (no counters yet, no timestamps, lines and caps apart). */
-export type NewAuthorization = Omit<AuthorizationRow, 'usedUnits' | 'scheduledUnits' | 'createdAt' | 'updatedAt' | 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>;
+export type NewAuthorization = Omit<AuthorizationRow, 'usedUnits' | 'scheduledUnits' | 'createdAt' | 'updatedAt' | 'timeZone' | 'weekStartsOn' | 'lowUnitsPercent' | 'lines' | 'caps'>;
 
 /** A batch's change to one bucket of a cap. */
 export interface BucketChange {
@@ -96,10 +98,10 @@ export const authorizationRepository = {
    * rows before it); answered from what was written, without reading it back: a read of the newest
    * index pages would conflict, under SERIALIZABLE, with every authorization created at the same time.
    */
-  async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[], organization: { timeZone: string; weekStartsOn: WeekStart }): Promise<AuthorizationRow> {
+  async insert(sql: Sql, a: NewAuthorization, lines: NewLine[], caps: CapRow[], organization: Pick<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lowUnitsPercent'>): Promise<AuthorizationRow> {
     // One line and no pool: a sole line, counted on the authorization (migration 20261206000000).
     const sole = lines.length === 1 && a.poolUnits === null ? lines[0] : undefined;
-    const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lines' | 'caps'>>(
+    const [row] = await sql.query<Omit<AuthorizationRow, 'timeZone' | 'weekStartsOn' | 'lowUnitsPercent' | 'lines' | 'caps'>>(
       `insert into authorizations as a (id, organization_id, patient_id, payer, auth_number, service_code, total_units, pool_units, pooled, lines_total_units,
          start_date, end_date, status, notes, sole_line_id, sole_line_modifiers, capped)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${CORE_COLUMNS}`,
@@ -110,8 +112,8 @@ export const authorizationRepository = {
     );
     await this.insertLines(sql, a.id, a.organizationId, a.poolUnits !== null, lines, sole !== undefined);
     await this.insertCaps(sql, a.id, caps, true);
-    const { timeZone, weekStartsOn } = organization;
-    return { ...row, timeZone, weekStartsOn, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0, sole: sole !== undefined })), caps };
+    const { timeZone, weekStartsOn, lowUnitsPercent } = organization;
+    return { ...row, timeZone, weekStartsOn, lowUnitsPercent, lines: lines.map((l) => ({ ...l, usedUnits: 0, scheduledUnits: 0, sole: sole !== undefined })), caps };
   },
 
   /**
@@ -262,6 +264,42 @@ export const authorizationRepository = {
       { prepare: true },
     );
     return { serviceDate: rows[0]?.serviceDate ?? q.serviceDate ?? q.now.slice(0, 10), candidateIds: rows.flatMap((r) => (r.id ? [r.id] : [])) };
+  },
+
+  /**
+   * SPEC §11 deadlines: up to `limit` ACTIVE authorizations with an expiring or expired event due
+   * and not yet written, as of each organization's today at `now` (expiring: from
+   * expiringWithinDays before endDate through endDate; expired: after endDate), ending first.
+   */
+  deadlinesDue(sql: Sql, now: string, limit: number): Promise<{ id: string }[]> {
+    return sql.query<{ id: string }>(
+      `select a.id from ${FROM_AUTHORIZATIONS}
+       cross join lateral (select ${ORGANIZATION_TODAY_SQL} as today) d
+       where a.status = 'ACTIVE' and not a.expired_announced and a.end_date <= ?::date + 366
+         and (d.today > a.end_date or (not a.expiring_announced and d.today >= a.end_date - o.expiring_within_days))
+       order by a.end_date, a.id limit ?`,
+      [now, now, limit],
+    );
+  },
+
+  /** The same authorizations, read again inside the transaction that announces them, with what is already announced. */
+  async deadlinesOf(sql: Sql, ids: string[], now: string): Promise<(AuthorizationRow & { today: string; expiringWithinDays: number; expiringAnnounced: boolean; expiredAnnounced: boolean })[]> {
+    return sql.query(
+      `select ${AUTHORIZATION_COLUMNS}, ${ORGANIZATION_TODAY_SQL}::text as today, o.expiring_within_days as "expiringWithinDays",
+         a.expiring_announced as "expiringAnnounced", a.expired_announced as "expiredAnnounced"
+       from ${FROM_AUTHORIZATIONS} where a.id = any(?::uuid[]) and a.status = 'ACTIVE' order by a.end_date, a.id`,
+      [now, ids],
+    );
+  },
+
+  /** Records which deadline events were written (never unsets one). */
+  async markAnnounced(sql: Sql, marks: { id: string; expiring: boolean; expired: boolean }[]): Promise<void> {
+    if (marks.length === 0) return;
+    await sql.query(
+      `update authorizations a set expiring_announced = a.expiring_announced or v.expiring, expired_announced = a.expired_announced or v.expired
+       from unnest(?::uuid[], ?::boolean[], ?::boolean[]) as v (id, expiring, expired) where a.id = v.id`,
+      [marks.map((m) => m.id), marks.map((m) => m.expiring), marks.map((m) => m.expired)],
+    );
   },
 
   /** Sets the given columns (snake_case names from planUpdate) and updated_at. */

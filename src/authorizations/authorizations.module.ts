@@ -8,6 +8,7 @@ import { LedgerEntry } from './ledger-entry.entity';
 import { Reservation } from './reservation.entity';
 import { ReservationExpiry } from './reservation-expiry.entity';
 import { AuthorizationsController } from './authorizations.controller';
+import { AuthorizationDeadlines } from './authorization-deadlines.service';
 import { AuthorizationsService } from './authorizations.service';
 import { ExpirySweeper } from './expiry-sweeper.service';
 import { ReservationsController } from './reservations.controller';
@@ -19,7 +20,7 @@ import { UnitWriteFaults } from './unit-write-faults';
 @Module({
   imports: [MikroOrmModule.forFeature([Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry])],
   controllers: [AuthorizationsController, ReservationsController],
-  providers: [AuthorizationsService, UnitOperationsService, UnitBatchExecutor, UnitHistoryService, ExpirySweeper, UnitWriteFaults],
-  exports: [ExpirySweeper],
+  providers: [AuthorizationsService, UnitOperationsService, UnitBatchExecutor, UnitHistoryService, ExpirySweeper, AuthorizationDeadlines, UnitWriteFaults],
+  exports: [ExpirySweeper, AuthorizationDeadlines],
 })
 export class AuthorizationsModule {}

@@ -12,6 +12,8 @@ import { isUuid, newId } from '../shared/ids';
 import { AuthorizationLanes } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { planUpdate } from './authorization-update';
+import { eventsRepository } from '../events/events.repository';
+import { authorizationEvent, crossingEventsBetween, figuresOf } from './authorization-events';
 import { capRows, lineIdentity, lineRow, linesTotalColumns, MAX_LINES, shapeOf } from './authorization-shape';
 import { AuthorizationResponse, CapDto, CreateAuthorizationDto, CreateLineDto, ListAuthorizationsQuery, UpdateAuthorizationDto, UpdateLineDto } from './authorization.dto';
 import { authorizationRepository, AuthorizationRow } from './authorization.repository';
@@ -30,6 +32,10 @@ function owningOrganization(caller: AuthUser, requested?: string): string {
   }
   return caller.organizationId!;
 }
+
+/** Whether a change shows in the authorization as the API returns it (updatedAt moves with any statement). */
+const changed = (before: AuthorizationResponse, after: AuthorizationResponse): boolean =>
+  JSON.stringify({ ...before, updatedAt: undefined }) !== JSON.stringify({ ...after, updatedAt: undefined });
 
 @Injectable()
 export class AuthorizationsService {
@@ -54,7 +60,9 @@ export class AuthorizationsService {
           id: newId(), organizationId, patientId: dto.patientId, payer: dto.payer ?? null, authNumber: dto.authNumber, ...totals,
           startDate: dto.startDate, endDate: dto.endDate, status: dto.status ?? 'ACTIVE', notes: dto.notes ?? null,
         }, lines, caps, organization);
-        return presentAuthorization(row);
+        const now = new Date();
+        await eventsRepository.insert(tx, [authorizationEvent('authorization.created', row, now)]);
+        return presentAuthorization(row, now);
       }, idempotency);
     } catch (error) {
       if (sqlState(error) === UNIQUE_VIOLATION && constraintName(error) === 'authorizations_auth_number_key') throw new AuthNumberTakenError();
@@ -158,7 +166,11 @@ export class AuthorizationsService {
     await authorizationRepository.insertBuckets(tx, held);
   }
 
-  /** A change of the authorization in its lane, one transaction (replayed under an Idempotency-Key); answers the authorization as it is after it. */
+  /**
+   * A change of the authorization in its lane, one transaction (replayed under an Idempotency-Key);
+   * answers the authorization as it is after it, and writes authorization.updated (and any
+   * low_units/exhausted crossing, e.g. of a lowered total) when it changed.
+   */
   private inLane(
     caller: AuthUser,
     id: string,
@@ -170,7 +182,13 @@ export class AuthorizationsService {
         const current = await authorizationRepository.findVisible(tx, caller, id);
         if (!current) throw new NotFoundError('Authorization');
         await change(tx, current);
-        return presentAuthorization((await authorizationRepository.findVisible(tx, caller, id))!);
+        const after = (await authorizationRepository.findVisible(tx, caller, id))!;
+        const now = new Date();
+        const answer = presentAuthorization(after, now);
+        if (changed(presentAuthorization(current, now), answer)) {
+          await eventsRepository.insert(tx, [authorizationEvent('authorization.updated', after, now), ...crossingEventsBetween(figuresOf(current), after, now)]);
+        }
+        return answer;
       }, idempotency, [id]),
     );
   }

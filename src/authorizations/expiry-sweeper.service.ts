@@ -4,14 +4,16 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database.service';
 import { idempotencyRepository } from '../idempotency/idempotency.repository';
 import { TransactionRetrier } from '../shared/transactions/transaction-retrier';
+import { AuthorizationDeadlines } from './authorization-deadlines.service';
 import { reservationRepository } from './reservation.repository';
 import { UnitOperationsService } from './unit-operations.service';
 
 const BATCH = 200;
 
 /**
- * Every EXPIRY_SWEEP_INTERVAL_MS: releases reservations whose expiresAt has passed (ledger EXPIRE)
- * and forgets idempotency keys older than 25 hours. Safe with several instances sweeping at once:
+ * Every EXPIRY_SWEEP_INTERVAL_MS: releases reservations whose expiresAt has passed (ledger EXPIRE),
+ * forgets idempotency keys older than 25 hours, and writes the authorizations' expiring/expired
+ * events that are due (AuthorizationDeadlines). Safe with several instances sweeping at once:
  * each expiry re-reads the reservation in a SERIALIZABLE transaction and only a SCHEDULED one
  * changes, so a reservation expires exactly once.
  */
@@ -27,6 +29,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     private readonly retrier: TransactionRetrier,
     private readonly database: Database,
     private readonly em: EntityManager,
+    private readonly deadlines: AuthorizationDeadlines,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,6 +63,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     if (failed) this.logger.warn(`some expirations will be tried again next sweep: ${(failed.reason as Error).message}`);
     await idempotencyRepository.deleteExpired(this.em.fork());
     if (expired) this.logger.log(`expired ${expired} reservation(s)`);
+    await this.deadlines.announce();
     return expired;
   }
 }

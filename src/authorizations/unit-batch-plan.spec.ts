@@ -10,7 +10,7 @@ const stranger = { ...practitioner, id: 'u-2', organizationId: 'org-2' };
 const authorization = (over: Partial<AuthorizationRow> = {}): AuthorizationRow => withLine({
   id: 'a-1', organizationId: 'org-1', patientId: 'p', payer: null, authNumber: 'n', serviceCode: '97153', notes: null,
   status: 'ACTIVE', totalUnits: 50, usedUnits: 0, scheduledUnits: 0, startDate: '2026-01-01', endDate: '2026-06-30',
-  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', poolUnits: null, linesTotalUnits: 50, timeZone: 'UTC', weekStartsOn: 'MONDAY',
+  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', poolUnits: null, linesTotalUnits: 50, timeZone: 'UTC', weekStartsOn: 'MONDAY', lowUnitsPercent: 20,
   lines: [], caps: [], ...over,
 });
 /** One line holding what the authorization holds (a v1 authorization). */

@@ -3,6 +3,8 @@ import { canSee } from '../shared/auth/tenant-scope';
 import { Answer } from '../shared/idempotency/idempotent-answers';
 import { NotFoundError } from '../shared/errors/api-error';
 import { Settled } from '../shared/transactions/authorization-lanes';
+import type { NewEvent } from '../events/events.repository';
+import { crossingEventsBetween, figuresOf, reservationEvent, ReservationEventType, UnitFigures } from './authorization-events';
 import { AuthorizationRow, BucketChange } from './authorization.repository';
 import { LedgerEntryType } from './ledger-entry.entity';
 import { LedgerLine } from './ledger.repository';
@@ -37,6 +39,8 @@ export interface BatchPlan {
   /** Reservations moved (SPEC §10): their new units and date, by id; still SCHEDULED. */
   movedReservations: Map<string, { id: string; units: number; serviceDate: string }>;
   ledger: LedgerLine[];
+  /** The SPEC §11 events of the changes, in order (written with them: the outbox). */
+  events: NewEvent[];
   answers: Answer[];
   outcomes: Settled<CommandResult>[];
 }
@@ -76,8 +80,19 @@ export class BatchState {
     for (const [key, bucket] of buckets) buckets.set(key, { ...bucket });
     this.plan = {
       authorizationId, delta: { used: 0, scheduled: 0 }, lineDeltas: new Map(), bucketDeltas: new Map(),
-      newReservations: [], finishedReservations: [], movedReservations: new Map(), ledger: [], answers: [], outcomes: [],
+      newReservations: [], finishedReservations: [], movedReservations: new Map(), ledger: [], events: [], answers: [], outcomes: [],
     };
+    this.announced = authorization ? figuresOf(this.authorization!) : undefined;
+  }
+
+  /** The counters as of the last event: the next one's crossings are measured from them. */
+  private announced: UnitFigures | undefined;
+
+  /** A change of a reservation is done: its event, then the low_units/exhausted crossings it made. */
+  announce(type: ReservationEventType, reservation: ReservationRow): void {
+    const a = this.authorization!;
+    this.plan.events.push(reservationEvent(type, reservation), ...crossingEventsBetween(this.announced!, a, this.now));
+    this.announced = figuresOf(a);
   }
 
   /** Every line as it is now. */

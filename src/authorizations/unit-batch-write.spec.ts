@@ -19,16 +19,16 @@ const full: BatchPlan[] = [
     ],
     finishedReservations: [{ id: 'r0', status: 'CONSUMED', consumedUnits: 2, expiring: true }, { id: 'r9', status: 'RELEASED', consumedUnits: 0, expiring: false }],
     movedReservations: new Map([['r7', { id: 'r7', units: 6, serviceDate: '2026-01-09' }]]),
-    ledger: [{ authorizationId: 'a1', reservationId: 'r1', lineId: 'l1', serviceDate: '2026-01-01', type: 'RESERVE', units: 3, totalAfter: 10, usedAfter: 0, scheduledAfter: 3, actorId: 'u1' }],
+    events: [], ledger: [{ authorizationId: 'a1', reservationId: 'r1', lineId: 'l1', serviceDate: '2026-01-01', type: 'RESERVE', units: 3, totalAfter: 10, usedAfter: 0, scheduledAfter: 3, actorId: 'u1' }],
     answers: [{ idempotency: idem('k1'), body: { a: 1 } as never }],
     outcomes: [],
   },
-  { authorizationId: 'a2', delta: { used: 0, scheduled: 0 }, lineDeltas: new Map(), bucketDeltas: new Map(), newReservations: [], finishedReservations: [], movedReservations: new Map(), ledger: [], answers: [{ idempotency: idem('k2'), body: { b: 2 } as never }], outcomes: [] },
+  { authorizationId: 'a2', delta: { used: 0, scheduled: 0 }, lineDeltas: new Map(), bucketDeltas: new Map(), newReservations: [], finishedReservations: [], movedReservations: new Map(), events: [], ledger: [], answers: [{ idempotency: idem('k2'), body: { b: 2 } as never }], outcomes: [] },
 ];
 const onlyFinished: BatchPlan[] = [
   {
     authorizationId: 'a3', delta: { used: 0, scheduled: -1 }, lineDeltas: new Map([['l3', { used: 0, scheduled: -1 }]]), bucketDeltas: new Map(), movedReservations: new Map(), newReservations: [], finishedReservations: [{ id: 'r5', status: 'EXPIRED', consumedUnits: 0, expiring: true }],
-    ledger: [{ authorizationId: 'a3', reservationId: 'r5', lineId: 'l3', serviceDate: '2026-01-02', type: 'EXPIRE', units: 1, totalAfter: 5, usedAfter: 0, scheduledAfter: 0, actorId: null }], answers: [], outcomes: [],
+    events: [], ledger: [{ authorizationId: 'a3', reservationId: 'r5', lineId: 'l3', serviceDate: '2026-01-02', type: 'EXPIRE', units: 1, totalAfter: 5, usedAfter: 0, scheduledAfter: 0, actorId: null }], answers: [], outcomes: [],
   },
 ];
 const onlyAnswers: BatchPlan[] = [full[1]];

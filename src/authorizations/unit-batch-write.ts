@@ -1,4 +1,5 @@
 import { Sql, SqlFragment } from '../database/database.service';
+import { eventsRepository } from '../events/events.repository';
 import { idempotencyRepository } from '../idempotency/idempotency.repository';
 import { authorizationRepository } from './authorization.repository';
 import { ledgerRepository } from './ledger.repository';
@@ -7,7 +8,7 @@ import type { BatchPlan } from './unit-batch-state';
 
 /**
  * The parts of a batch's write, each built by its table's repository: counters, new reservations
- * (and their expiries), finished reservations (and theirs), ledger lines, stored answers. Parts
+ * (and their expiries), finished reservations (and theirs), ledger lines, events, stored answers. Parts
  * with nothing to write are left out, so no part scans a table it does not touch (under
  * SERIALIZABLE a scan of a whole table would conflict with every concurrent writer). Undefined
  * when the batch changed nothing: it then writes nothing.
@@ -21,7 +22,8 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   const unexpiring = finished.filter((f) => f.expiring);
   const ledger = plans.flatMap((p) => p.ledger);
   const answers = plans.flatMap((p) => p.answers);
-  if (ledger.length === 0 && answers.length === 0) return undefined;
+  const events = plans.flatMap((p) => p.events);
+  if (ledger.length === 0 && answers.length === 0 && events.length === 0) return undefined;
   const parts: SqlFragment[] = [];
   const lines = counting.flatMap((p) => [...p.lineDeltas].map(([lineId, d]) => ({ lineId, ...d })));
   const buckets = counting.flatMap((p) => [...p.bucketDeltas.values()]).filter((b) => b.used !== 0 || b.scheduled !== 0 || b.created);
@@ -36,6 +38,7 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   if (finished.length) parts.push(reservationRepository.finishedPart(finished, now));
   if (moved.length) parts.push(reservationRepository.movedPart(moved, now));
   if (ledger.length) parts.push(ledgerRepository.ledgerPart(ledger));
+  if (events.length) parts.push(eventsRepository.eventsPart(events));
   if (answers.length) parts.push(idempotencyRepository.answersPart(answers));
   const counted = [...(finished.length ? ['finished'] : []), ...(moved.length ? ['moved'] : [])];
   return { parts, counted, changed: finished.length + moved.length };

@@ -38,6 +38,7 @@ function hold(batch: BatchState, line: LineRow, serviceDate: string, command: Re
   batch.schedule(reservation);
   batch.move(reservation, 0, command.units);
   batch.record('RESERVE', reservation, command.units, command.caller.id);
+  batch.announce('reservation.created', reservation);
   return { value: batch.respond(reservation), replayed: false };
 }
 
@@ -75,6 +76,7 @@ export function decideRelease(batch: BatchState, command: ReleaseCommand): Answe
   const finished = batch.finish(reservation, 'RELEASED', 0);
   batch.move(reservation, 0, -reservation.units);
   batch.record('RELEASE', reservation, reservation.units, caller.id);
+  batch.announce('reservation.released', finished);
   return { value: batch.respond(finished), replayed: false };
 }
 
@@ -100,6 +102,7 @@ export function decideMove(batch: BatchState, command: MoveCommand): Answered {
   const moved = batch.reschedule(reservation, units, serviceDate);
   batch.move(moved, 0, units);
   batch.record('RESERVE', moved, units, caller.id);
+  batch.announce('reservation.modified', moved);
   return { value: batch.respond(moved), replayed: false };
 }
 
@@ -119,6 +122,7 @@ export function decideConsume(batch: BatchState, command: ConsumeCommand): Answe
     batch.move(reservation, 0, -remainder);
     batch.record('RELEASE', reservation, remainder, caller.id);
   }
+  batch.announce('reservation.consumed', finished);
   return { value: batch.respond(finished), replayed: false };
 }
 
@@ -128,8 +132,9 @@ export function decideExpire(batch: BatchState, command: ExpireCommand): boolean
   if (!batch.authorization || !reservation || reservation.status !== 'SCHEDULED' || !reservation.expiresAt || Date.parse(reservation.expiresAt) > batch.now.getTime()) {
     return false;
   }
-  batch.finish(reservation, 'EXPIRED', 0);
+  const expired = batch.finish(reservation, 'EXPIRED', 0);
   batch.move(reservation, 0, -reservation.units);
   batch.record('EXPIRE', reservation, reservation.units, null);
+  batch.announce('reservation.expired', expired);
   return true;
 }
