@@ -10,6 +10,7 @@ import { IdempotencyKey } from './idempotency/idempotency-key.entity';
 import { Organization } from './organizations/organization.entity';
 import { User } from './users/user.entity';
 import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
+import { WebhookDelivery, WebhookDispatchCursor } from './webhooks/webhook-delivery.entity';
 import { RefreshToken } from './auth/refresh-token.entity';
 import { ApiKey } from './api-keys/api-key.entity';
 
@@ -19,4 +20,4 @@ import { ApiKey } from './api-keys/api-key.entity';
  * service does not use this list: each feature module registers its own entities with
  * `MikroOrmModule.forFeature`, and the root module loads them (`autoLoadEntities`).
  */
-export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey, OutboxEvent, WebhookEndpoint];
+export const ENTITIES = [Organization, User, Authorization, AuthorizationLine, AuthorizationCap, CapBucket, Reservation, ReservationExpiry, LedgerEntry, IdempotencyKey, RefreshToken, ApiKey, OutboxEvent, WebhookEndpoint, WebhookDelivery, WebhookDispatchCursor];

@@ -28,8 +28,11 @@ export interface AppConfig {
   /** loginPer15Min: per (email, client IP); loginPerEmailPer15Min: per email, from all addresses together. */
   rateLimit: { userPerMinute: number; anonPerMinute: number; loginPer15Min: number; loginPerEmailPer15Min: number; refreshPerMinute: number };
   expirySweepIntervalMs: number;
-  /** SPEC §11: allowHttpLoopback (WEBHOOK_ALLOW_HTTP_LOOPBACK) lifts https-only for loopback receivers only; maxAttempts per delivery. */
-  webhooks: { allowHttpLoopback: boolean; maxAttempts: number };
+  /**
+   * SPEC §11: allowHttpLoopback (WEBHOOK_ALLOW_HTTP_LOOPBACK) lifts https-only for loopback receivers only; maxAttempts per delivery;
+   * pollIntervalMs (WEBHOOK_POLL_INTERVAL_MS): how often each instance fans new events out and makes the due delivery attempts.
+   */
+  webhooks: { allowHttpLoopback: boolean; maxAttempts: number; pollIntervalMs: number };
   redisUrl?: string;
   metricsToken?: string;
   /** /metrics without METRICS_TOKEN in production, on purpose (METRICS_PUBLIC=true). */

@@ -138,6 +138,8 @@ export const envSchema = z
     // and the attempts of one delivery before it is given up.
     WEBHOOK_ALLOW_HTTP_LOOPBACK: bool('WEBHOOK_ALLOW_HTTP_LOOPBACK'),
     WEBHOOK_MAX_ATTEMPTS: int('WEBHOOK_MAX_ATTEMPTS', 15, 1, 100),
+    // How often each instance fans new events out to deliveries and makes the due attempts.
+    WEBHOOK_POLL_INTERVAL_MS: int('WEBHOOK_POLL_INTERVAL_MS', 1000, 50, 86_400_000),
     SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1_000, 600_000),
     HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpMaxConnections: 1_000,
-      webhooks: { allowHttpLoopback: false, maxAttempts: 15 },
+      webhooks: { allowHttpLoopback: false, maxAttempts: 15, pollIntervalMs: 1000 },
     });
     expect(config.databaseUrl).toBeUndefined();
   });
@@ -66,6 +66,8 @@ describe('loadConfig', () => {
     [{ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true', NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), METRICS_PUBLIC: 'true' }, 'WEBHOOK_ALLOW_HTTP_LOOPBACK=true is for tests and local use'],
     [{ WEBHOOK_MAX_ATTEMPTS: '0' }, 'WEBHOOK_MAX_ATTEMPTS'],
     [{ WEBHOOK_MAX_ATTEMPTS: '101' }, 'WEBHOOK_MAX_ATTEMPTS'],
+    [{ WEBHOOK_POLL_INTERVAL_MS: '49' }, 'WEBHOOK_POLL_INTERVAL_MS'],
+    [{ WEBHOOK_POLL_INTERVAL_MS: '1s' }, 'WEBHOOK_POLL_INTERVAL_MS'],
     [{ RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '0' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN'],
     [{ RATE_LIMIT_LOGIN_PER_15_MIN: '20', RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN: '19' }, 'RATE_LIMIT_LOGIN_PER_EMAIL_PER_15_MIN must not be below RATE_LIMIT_LOGIN_PER_15_MIN'],
   ])('%o is refused with a message naming %s', (env, name) => {
@@ -117,8 +119,9 @@ describe('loadConfig', () => {
   });
 
   it('webhooks: http to loopback only when told (outside production), attempts as given', () => {
-    expect(loadConfig({ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'TRUE', WEBHOOK_MAX_ATTEMPTS: '3' }).webhooks).toEqual({ allowHttpLoopback: true, maxAttempts: 3 });
-    expect(loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_HTTP_LOOPBACK: 'false' }).webhooks).toEqual({ allowHttpLoopback: false, maxAttempts: 15 });
+    expect(loadConfig({ WEBHOOK_ALLOW_HTTP_LOOPBACK: 'TRUE', WEBHOOK_MAX_ATTEMPTS: '3' }).webhooks).toEqual({ allowHttpLoopback: true, maxAttempts: 3, pollIntervalMs: 1000 });
+    expect(loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_HTTP_LOOPBACK: 'false' }).webhooks).toEqual({ allowHttpLoopback: false, maxAttempts: 15, pollIntervalMs: 1000 });
+    expect(loadConfig({ WEBHOOK_POLL_INTERVAL_MS: '250' }).webhooks.pollIntervalMs).toBe(250);
   });
 
   it('trusts no proxy unless told: a hop count or the proxies\' addresses', () => {

@@ -28,7 +28,7 @@ export function toAppConfig(env: Env): AppConfig {
       refreshPerMinute: env.RATE_LIMIT_REFRESH_PER_MINUTE,
     },
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
-    webhooks: { allowHttpLoopback: env.WEBHOOK_ALLOW_HTTP_LOOPBACK ?? false, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS },
+    webhooks: { allowHttpLoopback: env.WEBHOOK_ALLOW_HTTP_LOOPBACK ?? false, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS },
     redisUrl: env.REDIS_URL,
     metricsToken: env.METRICS_TOKEN,
     metricsPublic: env.METRICS_PUBLIC ?? false,

@@ -12,6 +12,7 @@ import { Migration20261206100100_api_keys } from './migrations/Migration20261206
 import { Migration20261206200000_events } from './migrations/Migration20261206200000_events';
 import { Migration20261206300000_webhooks } from './migrations/Migration20261206300000_webhooks';
 import { Migration20261206400000_authorization_deadlines } from './migrations/Migration20261206400000_authorization_deadlines';
+import { Migration20261206500000_webhook_deliveries } from './migrations/Migration20261206500000_webhook_deliveries';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206200000_events', class: Migration20261206200000_events },
   { name: 'Migration20261206300000_webhooks', class: Migration20261206300000_webhooks },
   { name: 'Migration20261206400000_authorization_deadlines', class: Migration20261206400000_authorization_deadlines },
+  { name: 'Migration20261206500000_webhook_deliveries', class: Migration20261206500000_webhook_deliveries },
 ];
 
 /**

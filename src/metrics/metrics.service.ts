@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TransactionMetrics, TransactionOutcome } from '../shared/transactions/transaction-metrics';
 import { UNIT_OPERATIONS, UnitOperation } from '../shared/transactions/unit-operation';
 
 export type { TransactionOutcome } from '../shared/transactions/transaction-metrics';
 export type UnitMovement = 'reserve' | 'release' | 'consume' | 'expire';
 const UNIT_MOVEMENTS: UnitMovement[] = ['reserve', 'release', 'consume', 'expire'];
+/**
+ * What became of one webhook delivery attempt (SPEC §11): delivered (2xx within 10 s), failed (to be
+ * retried), gave_up (its last attempt failed, or its endpoint was disabled after 24 h of failures),
+ * refused (the URL no longer passed the check made before each attempt; retried like a failure).
+ */
+export type WebhookOutcome = 'delivered' | 'failed' | 'gave_up' | 'refused';
+const WEBHOOK_OUTCOMES: WebhookOutcome[] = ['delivered', 'failed', 'gave_up', 'refused'];
 
 /** The series of SPEC §7, on a registry of this application instance (not prom-client's global one). */
 @Injectable()
@@ -60,6 +67,24 @@ export class MetricsService implements TransactionMetrics {
     registers: [this.registry],
   });
 
+  private readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered, failed (retried later), gave_up, refused (URL check failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly webhookLag = new Histogram({
+    name: 'webhook_delivery_lag_seconds',
+    help: 'From an event (its occurred_at) to the 2xx answer of a webhook delivery.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 10800],
+    registers: [this.registry],
+  });
+  private readonly outboxPending = new Gauge({
+    name: 'outbox_pending_events',
+    help: 'Events written but not yet fanned out to webhook deliveries (set on each dispatcher pass).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges with a _total suffix, which Prometheus reserves for counters
@@ -74,6 +99,20 @@ export class MetricsService implements TransactionMetrics {
       for (const outcome of ['committed', 'rejected', 'failed'] as const) this.transactions.inc({ operation, outcome }, 0);
     }
     for (const movement of UNIT_MOVEMENTS) this.units.inc({ movement }, 0);
+    for (const outcome of WEBHOOK_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0);
+    this.outboxPending.set(0);
+  }
+
+  recordWebhookAttempt(outcome: WebhookOutcome): void {
+    this.webhookDeliveries.inc({ outcome });
+  }
+
+  recordWebhookLag(seconds: number): void {
+    this.webhookLag.observe(Math.max(0, seconds));
+  }
+
+  setOutboxPending(events: number): void {
+    this.outboxPending.set(events);
   }
 
   recordUnits(movement: UnitMovement, units: number): void {

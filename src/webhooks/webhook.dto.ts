@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
-import { OptionalField, TextLength } from '../shared/http/validators';
+import { IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
+import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event-types';
 import { MAX_WEBHOOK_URL_LENGTH } from './webhook-url';
 
@@ -89,4 +91,41 @@ export class CreatedWebhookResponse extends WebhookResponse {
 
 export class WebhookList {
   @ApiProperty({ type: [WebhookResponse] }) items!: WebhookResponse[];
+}
+
+/** Query strings arrive as text: `limit` is converted here, strictly (no "5abc", no 2.5). */
+const toLimit = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value);
+
+export class DeliveriesQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @OptionalField()
+  @Transform(toLimit)
+  @IsIntInRange(1, 100)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @OptionalField()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class WebhookDeliveryResponse {
+  @ApiProperty({ description: 'The delivery (increasing: the log is oldest first)' }) id!: number;
+  @ApiProperty() eventId!: string;
+  @ApiProperty({ enum: WEBHOOK_EVENT_TYPES }) eventType!: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES, description: 'PENDING (to be attempted, or retried), DELIVERED (a 2xx within 10 s), FAILED (given up, or the endpoint was disabled)' })
+  status!: DeliveryStatus;
+  @ApiProperty({ description: 'Attempts made (begun) so far' }) attempts!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastAttemptAt!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: "The last answer's HTTP status (null: no answer)" }) lastStatusCode!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the last attempt failed (e.g. HTTP 500, ETIMEDOUT, ECONNREFUSED, URL refused)' }) lastError!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the next attempt is due (PENDING only)' }) nextAttemptAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deliveredAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class WebhookDeliveryPage {
+  @ApiProperty({ type: [WebhookDeliveryResponse] }) items!: WebhookDeliveryResponse[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../shared/auth/auth-user';
 import { CurrentUser, Roles } from '../shared/auth/decorators';
 import { Role } from '../shared/auth/role';
 import { uuidParam } from '../shared/http/uuid-param';
-import { CreatedWebhookResponse, CreateWebhookDto, UpdateWebhookDto, WebhookList, WebhookResponse } from './webhook.dto';
+import { CreatedWebhookResponse, CreateWebhookDto, DeliveriesQuery, UpdateWebhookDto, WebhookDeliveryPage, WebhookList, WebhookResponse } from './webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 const webhookId = uuidParam('Webhook');
@@ -33,6 +33,12 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookResponse })
   get(@CurrentUser() caller: AuthUser, @Param('id', webhookId) id: string): Promise<WebhookResponse> {
     return this.webhooks.get(caller, id);
+  }
+
+  @Get(':id/deliveries')
+  @ApiOkResponse({ type: WebhookDeliveryPage, description: "The endpoint's deliveries, oldest first" })
+  deliveries(@CurrentUser() caller: AuthUser, @Param('id', webhookId) id: string, @Query() query: DeliveriesQuery): Promise<WebhookDeliveryPage> {
+    return this.webhooks.deliveries(caller, id, query);
   }
 
   @Patch(':id')

@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { AuthUser } from '../shared/auth/auth-user';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors/api-error';
+import { decodeCursor, toPage } from '../shared/http/cursor';
 import { newId } from '../shared/ids';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { canonicalEventTypes } from './webhook-event-types';
+import { webhookDeliveryRepository } from './webhook-delivery.repository';
 import { webhookEndpointRepository, WebhookEndpointRow } from './webhook-endpoint.repository';
 import { generateWebhookSecret } from './webhook-signature';
 import { WebhookUrlPolicy } from './webhook-url.policy';
-import { CreatedWebhookResponse, CreateWebhookDto, UpdateWebhookDto, WebhookResponse } from './webhook.dto';
+import { CreatedWebhookResponse, CreateWebhookDto, DeliveriesQuery, UpdateWebhookDto, WebhookDeliveryPage, WebhookResponse } from './webhook.dto';
 
 /**
  * Endpoints per organization. Every event is POSTed to each subscribed endpoint: the cap bounds
@@ -75,6 +77,15 @@ export class WebhooksService {
     const row = await webhookEndpointRepository.find(this.database, organizationOf(caller), id);
     if (!row) throw new NotFoundError('Webhook');
     return presentWebhook(row);
+  }
+
+  /** The endpoint's delivery log, oldest first; 404 for an endpoint of another organization. */
+  async deliveries(caller: AuthUser, id: string, query: DeliveriesQuery): Promise<WebhookDeliveryPage> {
+    const organizationId = organizationOf(caller);
+    const after = decodeCursor(query.cursor, (key) => /^\d{1,18}$/.test(key));
+    if (!(await webhookEndpointRepository.find(this.database, organizationId, id))) throw new NotFoundError('Webhook');
+    const rows = await webhookDeliveryRepository.page(this.database, id, after === undefined ? 0 : Number(after), query.limit);
+    return toPage(rows, query.limit, (delivery) => delivery.id);
   }
 
   /**

@@ -1,0 +1,196 @@
+import { iso, Sql } from '../database/database.service';
+import { DeliveryStatus } from './webhook-delivery.entity';
+
+// Every SQL string of webhook_deliveries and webhook_dispatch_cursor (migration 20261206500000).
+// Each statement here runs alone, in autocommit (READ COMMITTED): a claim is committed before its
+// POST begins, and no transaction is ever held open over a network call. Times come from the
+// engine's clock (WebhookClock) as parameters, so that tests can move it.
+
+/** The feed's rule (src/events/events.repository.ts): only events of transactions below this statement's xmin. */
+const SETTLED_AFTER_CURSOR = `(e.xid, e.seq) > (c.xid, c.seq) and e.xid < (select pg_snapshot_xmin(pg_current_snapshot()))`;
+
+/** A claimed attempt: the delivery, its endpoint and its event. */
+export interface ClaimedDelivery {
+  id: number;
+  /** This attempt's number (1 for the first): the fencing number its result is written under. */
+  attempt: number;
+  endpointId: string;
+  url: string;
+  secret: string;
+  /** ISO-8601 UTC text: start of the endpoint's current run of failures. */
+  failingSince: string | null;
+  eventId: string;
+  eventType: string;
+  organizationId: string;
+  /** ISO-8601 UTC text. */
+  occurredAt: string;
+  data: unknown;
+}
+
+export interface DeliveryLogRow {
+  id: number;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export const webhookDeliveryRepository = {
+  /** Whether the dispatcher has settled events to fan out (a plain read: takes no transaction id). */
+  async hasSettledEvents(sql: Sql): Promise<boolean> {
+    const [row] = await sql.query<{ due: boolean }>(
+      `select exists (select 1 from events e, webhook_dispatch_cursor c where c.id = 1 and ${SETTLED_AFTER_CURSOR}) as due`,
+      [],
+      { prepare: true },
+    );
+    return row.due;
+  },
+
+  /** Events written but not yet fanned out (settled or not): outbox_pending_events. */
+  async pendingEvents(sql: Sql): Promise<number> {
+    const [row] = await sql.query<{ n: number }>(
+      'select count(*)::int as n from events e, webhook_dispatch_cursor c where c.id = 1 and (e.xid, e.seq) > (c.xid, c.seq)',
+      [],
+      { prepare: true },
+    );
+    return row.n;
+  },
+
+  /**
+   * One dispatcher pass, one statement (so one transaction): lock the cursor unless another
+   * instance holds it, read up to `limit` settled events after it, insert one delivery per enabled
+   * endpoint of the event's organization subscribed to its type (registered before the event; a
+   * delivery that exists already is left alone), and move the cursor to the last event read.
+   * Returns how many events were read (0 too when the cursor was taken) and deliveries made.
+   */
+  async dispatch(sql: Sql, now: Date, limit: number): Promise<{ events: number; deliveries: number }> {
+    const [row] = await sql.query<{ events: number; deliveries: number }>(
+      `with c as (select xid, seq from webhook_dispatch_cursor where id = 1 for update skip locked),
+       ev as (
+         select e.id, e.type, e.organization_id, e.occurred_at, e.xid, e.seq from events e, c
+         where ${SETTLED_AFTER_CURSOR}
+         order by e.xid, e.seq limit ?),
+       made as (
+         insert into webhook_deliveries (endpoint_id, event_id, organization_id, event_type, next_attempt_at)
+         select w.id, ev.id, ev.organization_id, ev.type, ?::timestamptz
+         from ev join webhook_endpoints w
+           on w.organization_id = ev.organization_id and w.enabled and ev.type = any (w.event_types) and w.created_at <= ev.occurred_at
+         order by ev.xid, ev.seq, w.id
+         on conflict (endpoint_id, event_id) do nothing
+         returning 1),
+       last as (select xid, seq from ev order by xid desc, seq desc limit 1),
+       moved as (
+         update webhook_dispatch_cursor set xid = last.xid, seq = last.seq, updated_at = now() from last where id = 1 returning 1)
+       select (select count(*)::int from ev) as events, (select count(*)::int from made) as deliveries, (select count(*)::int from moved) as moved`,
+      [limit, now],
+    );
+    return { events: row.events, deliveries: row.deliveries };
+  },
+
+  /**
+   * Claims up to `limit` due deliveries for this instance, committed on return: counts the attempt,
+   * takes a lease until `leaseUntil` (rows another instance is claiming are skipped, rows under a
+   * live lease are not due). Returns them with their endpoint and event.
+   */
+  claim(sql: Sql, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+    return sql.query<ClaimedDelivery>(
+      `with claimed as (
+         update webhook_deliveries d set attempts = d.attempts + 1, lease_until = ?::timestamptz, last_attempt_at = ?::timestamptz
+         where d.id in (
+           select id from webhook_deliveries
+           where status = 'PENDING' and next_attempt_at <= ?::timestamptz and (lease_until is null or lease_until < ?::timestamptz)
+             and exists (select 1 from webhook_endpoints w where w.id = endpoint_id and w.enabled)
+           order by next_attempt_at, id limit ?
+           for update skip locked)
+         returning d.id, d.attempts, d.endpoint_id, d.event_id)
+       select c.id, c.attempts as attempt, c.endpoint_id as "endpointId", w.url, w.secret, ${iso('w.failing_since')} as "failingSince",
+         e.id as "eventId", e.type as "eventType", e.organization_id as "organizationId", ${iso('e.occurred_at')} as "occurredAt", e.data
+       from claimed c join webhook_endpoints w on w.id = c.endpoint_id join events e on e.id = c.event_id
+       order by c.id`,
+      [leaseUntil, now, now, now, limit],
+    );
+  },
+
+  /**
+   * The attempt succeeded: DELIVERED, and the endpoint's failure record cleared. Only while the
+   * attempt is still the delivery's latest (another instance may have retried after the lease ran
+   * out): returns false when it no longer is.
+   */
+  async delivered(sql: Sql, d: ClaimedDelivery, now: Date, status: number): Promise<boolean> {
+    const [row] = await sql.query<{ n: number }>(
+      `with done as (
+         update webhook_deliveries set status = 'DELIVERED', delivered_at = ?::timestamptz, lease_until = null, last_status_code = ?, last_error = null
+         where id = ? and attempts = ? and status = 'PENDING' returning endpoint_id),
+       cleared as (
+         update webhook_endpoints w set failing_since = null where w.id in (select endpoint_id from done) and w.failing_since is not null returning 1)
+       select count(*)::int as n from done`,
+      [now, status, d.id, d.attempt],
+    );
+    return row.n > 0;
+  },
+
+  /**
+   * The attempt failed: retry at `retryAt`, or FAILED (retryAt null); the endpoint's run of failures
+   * starts now unless it had started. Fenced like delivered(): false when the attempt was no longer
+   * the delivery's latest.
+   */
+  async failed(sql: Sql, d: ClaimedDelivery, now: Date, result: { status: number | null; error: string | null }, retryAt: Date | null): Promise<boolean> {
+    const [row] = await sql.query<{ n: number }>(
+      `with done as (
+         update webhook_deliveries set
+           status = case when ?::timestamptz is null then 'FAILED' else 'PENDING' end,
+           next_attempt_at = coalesce(?::timestamptz, next_attempt_at),
+           lease_until = null, last_status_code = ?, last_error = ?
+         where id = ? and attempts = ? and status = 'PENDING' returning endpoint_id),
+       marked as (
+         update webhook_endpoints w set failing_since = ?::timestamptz where w.id in (select endpoint_id from done) and w.failing_since is null returning 1)
+       select count(*)::int as n from done`,
+      [retryAt, retryAt, result.status, result.error, d.id, d.attempt, now],
+    );
+    return row.n > 0;
+  },
+
+  /**
+   * Inside the caller's transaction: the delivery FAILED and its endpoint disabled (with its other
+   * pending deliveries FAILED too). Returns the endpoint as it now is, or undefined when the attempt
+   * was no longer the delivery's latest or the endpoint was already disabled.
+   */
+  async disable(tx: Sql, d: ClaimedDelivery, result: { status: number | null; error: string | null }, reason: string): Promise<Record<string, unknown> | undefined> {
+    const done = await tx.query(
+      `update webhook_deliveries set status = 'FAILED', lease_until = null, last_status_code = ?, last_error = ?
+       where id = ? and attempts = ? and status = 'PENDING' returning id`,
+      [result.status, result.error, d.id, d.attempt],
+    );
+    if (done.length === 0) return undefined;
+    const [endpoint] = await tx.query<Record<string, unknown>>(
+      `update webhook_endpoints set enabled = false, disabled_reason = ?, updated_at = now() where id = ? and enabled
+       returning id, organization_id as "organizationId", url, event_types as "events", description, enabled,
+         ${iso('failing_since')} as "failingSince", disabled_reason as "disabledReason", ${iso('created_at')} as "createdAt", ${iso('updated_at')} as "updatedAt"`,
+      [reason, d.endpointId],
+    );
+    if (!endpoint) return undefined;
+    await tx.query(
+      `update webhook_deliveries set status = 'FAILED', last_error = coalesce(last_error, 'endpoint disabled') where endpoint_id = ? and status = 'PENDING'`,
+      [d.endpointId],
+    );
+    return endpoint;
+  },
+
+  /** One endpoint's deliveries after `afterId`, oldest first (limit + 1 rows, for toPage). */
+  page(sql: Sql, endpointId: string, afterId: number, limit: number): Promise<DeliveryLogRow[]> {
+    return sql.query<DeliveryLogRow>(
+      `select id, event_id as "eventId", event_type as "eventType", status, attempts,
+         ${iso('last_attempt_at')} as "lastAttemptAt", last_status_code as "lastStatusCode", last_error as "lastError",
+         case when status = 'PENDING' then ${iso('next_attempt_at')} end as "nextAttemptAt",
+         ${iso('delivered_at')} as "deliveredAt", ${iso('created_at')} as "createdAt"
+       from webhook_deliveries where endpoint_id = ? and id > ? order by id limit ?`,
+      [endpointId, afterId, limit + 1],
+    );
+  },
+};
