@@ -5,6 +5,7 @@ import { runOpenLoop } from './open-loop.mjs';
 import { startMetricsSampler, unitMetricsDelta } from './metrics.mjs';
 import { checkViaApi, checkViaSql } from './integrity.mjs';
 import { evaluateScenario } from './verdict.mjs';
+import { subscribeWebhooks, webhookCriteria } from './webhook-load.mjs';
 
 async function scrape(api) {
   try {
@@ -18,7 +19,7 @@ async function scrape(api) {
 /** Per practitioner at most ~50 requests/s (SPEC §6: one client at 50/s is never refused). */
 export const practitionersPerOrg = (rate) => Math.max(1, Math.ceil(rate / 150));
 
-export async function runScenario({ api, adminToken, scenario, rate, duration, databaseUrl, log = console.error }) {
+export async function runScenario({ api, adminToken, scenario, rate, duration, databaseUrl, webhooks = false, log = console.error }) {
   const tag = newRunTag();
   const perOrg = practitionersPerOrg(rate);
   log(`scenario ${scenario.id}: seeding 3 organizations × ${perOrg} practitioner(s), 55 authorizations…`);
@@ -27,6 +28,7 @@ export async function runScenario({ api, adminToken, scenario, rate, duration, d
   const tokenMinutesLeft = (dataset.tokens.earliestExpiry() - Date.now()) / 60000;
   if (tokenMinutesLeft * 60 < duration + 300) log(`note: tokens expire in ${tokenMinutesLeft.toFixed(1)} min; they are re-issued 2 min before expiry`);
 
+  const hooks = scenario.webhooks && webhooks ? await subscribeWebhooks(api, adminToken, dataset.orgs, tag) : null;
   const driver = createDriver(scenario, dataset, api);
   const before = await scrape(api);
   const stopSampler = startMetricsSampler(api, Math.max(1, Math.round(duration / 20)));
@@ -35,12 +37,21 @@ export async function runScenario({ api, adminToken, scenario, rate, duration, d
   const after = await scrape(api);
   dataset.tokens.stopAutoRefresh();
 
+  const webhookDeliveries = hooks ? await hooks.finish({ log }) : null;
+  if (webhookDeliveries) log(`scenario ${scenario.id}: webhooks ${JSON.stringify(webhookDeliveries)}`);
   log(`scenario ${scenario.id}: checking integrity…`);
   const expectations = driver.expectations(run.byOp);
   const metrics = unitMetricsDelta(before, after);
   const integrity = await checkViaApi(api, dataset, driver.clientState);
   const sql = await checkViaSql(databaseUrl);
   const evaluation = evaluateScenario(scenario, run, expectations, metrics, integrity, sql);
+  if (webhookDeliveries) {
+    const w = webhookCriteria(webhookDeliveries);
+    evaluation.criteria.push(...w.criteria);
+    evaluation.targets.push(...w.targets);
+    evaluation.go = evaluation.criteria.every((x) => x.pass);
+    evaluation.verdict = evaluation.go ? 'GO' : 'NO-GO';
+  }
   return {
     id: scenario.id,
     name: scenario.name,
@@ -53,6 +64,7 @@ export async function runScenario({ api, adminToken, scenario, rate, duration, d
     metrics,
     integrity,
     sql,
+    webhookDeliveries,
     evaluation,
   };
 }
