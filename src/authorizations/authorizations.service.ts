@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { eventsRepository } from '../events/events.repository';
 import { AuthUser } from '../shared/auth/auth-user';
 import { Role, superAdminFilter } from '../shared/auth/role';
 import { IdempotencyContext, Outcome } from '../shared/idempotency/idempotency-context';
@@ -12,7 +13,6 @@ import { isUuid, newId } from '../shared/ids';
 import { AuthorizationLanes } from '../shared/transactions/authorization-lanes';
 import { UnitOfWork } from '../shared/transactions/unit-of-work.service';
 import { planUpdate } from './authorization-update';
-import { eventsRepository } from '../events/events.repository';
 import { authorizationEvent, crossingEventsBetween, figuresOf } from './authorization-events';
 import { capRows, lineIdentity, lineRow, linesTotalColumns, MAX_LINES, shapeOf } from './authorization-shape';
 import { AuthorizationResponse, CapDto, CreateAuthorizationDto, CreateLineDto, ListAuthorizationsQuery, UpdateAuthorizationDto, UpdateLineDto } from './authorization.dto';

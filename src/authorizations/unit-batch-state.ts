@@ -60,6 +60,8 @@ export class BatchState {
   private readonly lines = new Map<string, LineRow>();
   /** The buckets that exist in the database (read for the batch). */
   private readonly stored: Set<string>;
+  /** The counters as of the last event: the next one's crossings are measured from them. */
+  private announced: UnitFigures | undefined;
 
   /**
    * `buckets`: the cap buckets read for the batch, by bucketKey (copies are made here); a bucket
@@ -84,9 +86,6 @@ export class BatchState {
     };
     this.announced = authorization ? figuresOf(this.authorization!) : undefined;
   }
-
-  /** The counters as of the last event: the next one's crossings are measured from them. */
-  private announced: UnitFigures | undefined;
 
   /** A change of a reservation is done: its event, then the low_units/exhausted crossings it made. */
   announce(type: ReservationEventType, reservation: ReservationRow): void {
