@@ -10,7 +10,9 @@ import { freePort, stopChild } from './support/processes.cjs';
 
 /**
  * The runnable examples of SPEC §11 (docs/examples/follow-feed.mjs and webhook-receiver.mjs), run
- * as a client runs them against the real service: what the docs show is what the service does.
+ * as a client runs them against the real service: what the docs show is what the service does. The
+ * receiver is tested alone (signed with the service's own signatureHeader) and as a registered
+ * webhook that the delivery engine POSTs to (WEBHOOK_ALLOW_HTTP_LOOPBACK=true, 127.0.0.1 only).
  * Waits are on the examples' own output or exit, never on a timer.
  */
 const EXAMPLES = join(__dirname, '..', 'docs', 'examples');
@@ -184,5 +186,21 @@ describe('docs/examples/webhook-receiver.mjs', () => {
       stdout: `listening on http://127.0.0.1:${port}\nverified reservation.created evt-1\nverified reservation.created evt-2\n`,
       stderr: '',
     });
+  });
+
+  it('receives, verifies and prints the event the service delivers to it as a registered webhook', async () => {
+    const port = await freePort();
+    const registered = await t.request('POST', '/api/v1/webhooks', {
+      token: org.tokens.ADMIN,
+      body: { url: `http://127.0.0.1:${port}/unit-ledger`, events: ['authorization.created'], description: 'docs example receiver' },
+    });
+    expect(registered.status).toBe(201);
+    const receiver = await startReceiver(registered.body.secret, port);
+    const created = await createAuthorization(t.request, admin.token, { totalUnits: 7 });
+    const event = (await feed()).find((e) => e.type === 'authorization.created' && (e as Item & { data: { id: string } }).data.id === created.id)!;
+    expect(event).toBeDefined();
+
+    await receiver.waitFor(`verified authorization.created ${event.id}\n`);
+    expect(receiver.output()).toEqual({ stdout: `listening on http://127.0.0.1:${port}\nverified authorization.created ${event.id}\n`, stderr: '' });
   });
 });
