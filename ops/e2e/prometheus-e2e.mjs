@@ -11,6 +11,12 @@
 //  4. reads the retry counters, the recorded retry rate, the units moved (unit_units_total) and
 //     readiness (unit_ledger_ready, 1 on both) back through Prometheus's HTTP API and compares
 //     them with what the instances' /metrics (and the load's own count of units) say;
+//  4b. webhooks (SPEC §11): a signature-checking receiver on loopback that answers 500 to some first
+//     attempts and to every attempt of one event (WEBHOOK_MAX_ATTEMPTS=2: given up), registered for
+//     authorization.created; 40 authorizations created; the receiver's own count of answers equals
+//     webhook_deliveries_total{outcome} on /metrics and through Prometheus, the lag histogram counts
+//     every delivery, outbox_pending_events drains to 0, WebhookDeliveriesGivenUp fires, the other
+//     webhook alerts stay inactive;
 //  5. `promtool check metrics` on the live /metrics;
 //  6. readiness failing for real: SIGTERM to instance B (readiness 503 and unit_ledger_ready 0
 //     during its shutdown grace period), the gauge and the 503 probes read back through
@@ -34,6 +40,7 @@ import YAML from 'yaml';
 import { runMain, onCleanup } from '../../loadtest/lib/cleanup.mjs';
 import { startEmbeddedPostgres } from '../../loadtest/lib/embedded-db.mjs';
 import { startService } from '../../loadtest/lib/service.mjs';
+import http from 'node:http';
 import { createHttpClient } from '../../loadtest/lib/http-client.mjs';
 import { createApi } from '../../loadtest/lib/api.mjs';
 import { parsePrometheus } from '../../loadtest/lib/metrics.mjs';
@@ -162,6 +169,55 @@ function substitute(expr, { rateInterval, range }) {
     .replace(/\$\{?job\}?/g, JOB)
     .replace(/\$\{?instance\}?/g, '.*');
   return out;
+}
+
+// ---------------------------------------------------------------- webhook receiver
+/**
+ * A webhook receiver on loopback that checks Unit-Ledger-Signature (HMAC-SHA256 over "<t>.<raw body>",
+ * t within 300 s) and fails on purpose: every attempt of the first event it sees (→ given up after
+ * WEBHOOK_MAX_ATTEMPTS=2), and the first attempt of every 5th event after it (→ retried, then
+ * delivered). Counts its answers and the events it accepted.
+ */
+async function startWebhookReceiver() {
+  const state = { secret: null, order: new Map(), attempts: new Map(), delivered: new Map(), answers: { 204: 0, 500: 0, 400: 0 }, badSignatures: 0 };
+  const verify = (header, raw) => {
+    const parts = String(header ?? '').split(',').map((p) => p.trim().split('='));
+    const t = parts.find(([k]) => k === 't')?.[1];
+    if (!state.secret || !/^\d+$/.test(t ?? '') || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
+    const expected = crypto.createHmac('sha256', state.secret).update(`${t}.`).update(raw).digest();
+    return parts.some(([k, v]) => k === 'v1' && /^[0-9a-f]{64}$/.test(v) && crypto.timingSafeEqual(Buffer.from(v, 'hex'), expected));
+  };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const answer = (status) => {
+        state.answers[status]++;
+        res.writeHead(status).end();
+      };
+      if (!verify(req.headers['unit-ledger-signature'], raw)) {
+        state.badSignatures++;
+        return answer(400);
+      }
+      const event = JSON.parse(raw.toString('utf8'));
+      if (!state.order.has(event.id)) state.order.set(event.id, state.order.size);
+      const k = state.order.get(event.id);
+      const attempt = (state.attempts.get(event.id) ?? 0) + 1;
+      state.attempts.set(event.id, attempt);
+      if (k === 0 || (k % 5 === 0 && attempt === 1)) return answer(500);
+      state.delivered.set(event.id, event);
+      return answer(204);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  onCleanup('webhook receiver', close);
+  return { port: server.address().port, state, close };
 }
 
 // ---------------------------------------------------------------- load
@@ -304,6 +360,10 @@ runMain(async () => {
     JWT_SECRET: crypto.randomBytes(32).toString('hex'), // the same key on both instances
     RATE_LIMIT_USER_PER_MINUTE: '1000000', // one test user sends far more than 100 requests/s
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    // Step 4b: the receiver listens on http://127.0.0.1; one event is given up after 2 attempts.
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    WEBHOOK_MAX_ATTEMPTS: '2',
+    WEBHOOK_POLL_INTERVAL_MS: '200',
   };
   const start = (n, env) => startService({ databaseUrl, adminEmail, adminPassword, jwtExpiresIn: '60m', log: progress, extraEnv: { ...serviceEnv, ...env } }).then((s) => ({ ...s, n }));
   const a = await start('A', { SHUTDOWN_GRACE_MS: '0' }); // sequential: the first one migrates and creates the admin
@@ -454,6 +514,69 @@ runMain(async () => {
   const quietNames = ['UnitLedgerDown', 'UnitLedgerAbsent', 'UnitLedgerInstanceNotReady', 'UnitLedgerNotReady', 'UnitLedgerReadinessProbesFailing'];
   const quiet = quietNames.filter((n) => stateOf(n) !== 'inactive');
   check(`${quietNames.join(', ')} inactive (both up and ready)`, quiet.length === 0, quiet.join(', ') || undefined);
+
+  // 4b. Webhooks: deliveries, lag, outbox and their alerts, for real -------------------------------
+  const WEBHOOK_EVENTS = 40;
+  const receiver = await startWebhookReceiver();
+  const hookAdmin = { email: `webhook-admin-${crypto.randomBytes(3).toString('hex')}@e2e.example.com`, password: crypto.randomBytes(18).toString('base64url') };
+  await apis[0].createUser(admin, { ...hookAdmin, role: 'ADMIN', organizationId: org.id });
+  const hookToken = await apis[0].login(hookAdmin.email, hookAdmin.password);
+  const registered = await apis[0].http.request('POST', '/api/v1/webhooks', {
+    token: hookToken,
+    body: { url: `http://127.0.0.1:${receiver.port}/unit-ledger`, events: ['authorization.created'], description: 'prometheus e2e' },
+  });
+  check('webhook registered: POST /api/v1/webhooks → 201 with its secret', registered.status === 201 && /^whsec_/.test(registered.body?.secret ?? ''), `${registered.status}`);
+  receiver.state.secret = registered.body?.secret ?? null;
+  const hookAuthIds = new Set();
+  for (let i = 0; i < WEBHOOK_EVENTS; i++) hookAuthIds.add((await mkAuth(100 + i, 10)).id);
+  progress(`webhooks: ${WEBHOOK_EVENTS} authorizations created; waiting for their deliveries (one given up after 2 attempts)`);
+  const settled = () => {
+    const st = receiver.state;
+    const givenUp = [...st.order].filter(([, k]) => k === 0).map(([id]) => id);
+    return st.order.size === WEBHOOK_EVENTS && st.delivered.size === WEBHOOK_EVENTS - 1 && givenUp.length === 1 && st.attempts.get(givenUp[0]) === 2;
+  };
+  for (const deadline = Date.now() + 60000; Date.now() < deadline && !settled(); await sleep(200));
+  const st = receiver.state;
+  const seenAuthIds = new Set([...st.delivered.values()].map((e) => e.data?.id));
+  const retried = [...st.order].filter(([, k]) => k > 0 && k % 5 === 0).length;
+  info(`webhook receiver: ${st.order.size} events seen, ${st.delivered.size} accepted, answers ${JSON.stringify(st.answers)}, bad signatures ${st.badSignatures}`);
+  check(`webhooks: all ${WEBHOOK_EVENTS} events reached the receiver; ${WEBHOOK_EVENTS - 1} delivered (${retried} after a 500), 1 given up after 2 attempts`, settled(), `${st.order.size} seen, ${st.delivered.size} delivered`);
+  check('webhooks: every delivery carried a valid Unit-Ledger-Signature (raw body, HMAC-SHA256, within 300 s); each accepted event is one of the authorizations created', st.badSignatures === 0 && [...seenAuthIds].every((id) => hookAuthIds.has(id)) && seenAuthIds.size === WEBHOOK_EVENTS - 1, `${st.badSignatures} bad, ${seenAuthIds.size} distinct authorizations`);
+  // The receiver's answers are what webhook_deliveries_total must count: 204 → delivered; a 500 →
+  // failed, except the last attempt of the given-up event → gave_up.
+  const expectedOutcomes = { delivered: st.answers[204], failed: st.answers[500] - 1, gave_up: 1, refused: 0 };
+  const hookTexts = (await Promise.all(apis.map((api) => api.metricsText()))).map(parsePrometheus);
+  const hookReadAt = Date.now() / 1000;
+  const hookDirect = {};
+  for (const outcome of Object.keys(expectedOutcomes)) hookDirect[outcome] = hookTexts.reduce((acc, x) => acc + sumOf(x, 'webhook_deliveries_total', { outcome }), 0);
+  const lagCountDirect = hookTexts.reduce((acc, x) => acc + sumOf(x, 'webhook_delivery_lag_seconds_count'), 0);
+  check('/metrics: webhook_deliveries_total by outcome (both instances) = the receiver\'s answers', JSON.stringify(hookDirect) === JSON.stringify(expectedOutcomes), `${JSON.stringify(hookDirect)} vs ${JSON.stringify(expectedOutcomes)}`);
+  check('/metrics: webhook_delivery_lag_seconds_count = delivered', lagCountDirect === expectedOutcomes.delivered, `${lagCountDirect} vs ${expectedOutcomes.delivered}`);
+  let hookScrape = 0;
+  for (const deadline = Date.now() + 15000; Date.now() < deadline; await sleep(250)) {
+    hookScrape = await prom.scalar(`min(timestamp(up{job="${JOB}"}))`);
+    if (hookScrape > hookReadAt + 1) break;
+  }
+  await sleep(2500); // rule evaluations (1 s) on the final samples
+  const hookViaProm = {};
+  for (const outcome of Object.keys(expectedOutcomes)) hookViaProm[outcome] = await prom.scalar(`sum(webhook_deliveries_total{job="${JOB}",outcome="${outcome}"})`);
+  check('Prometheus: sum(webhook_deliveries_total) by outcome = /metrics', JSON.stringify(hookViaProm) === JSON.stringify(hookDirect), JSON.stringify(hookViaProm));
+  const lagCountProm = await prom.scalar(`sum(webhook_delivery_lag_seconds_count{job="${JOB}"})`);
+  check('Prometheus: sum(webhook_delivery_lag_seconds_count) = delivered', lagCountProm === expectedOutcomes.delivered, `${lagCountProm}`);
+  const pending = (await prom.query(`outbox_pending_events{job="${JOB}"}`)).result.map((x) => Number(x.value[1]));
+  check('Prometheus: outbox_pending_events = 0 on both instances (every event fanned out)', pending.length === 2 && pending.every((v) => v === 0), JSON.stringify(pending));
+  const lagQ = async (q) => prom.scalar(`histogram_quantile(${q}, sum by (le) (rate(webhook_delivery_lag_seconds_bucket{job="${JOB}"}[5m])))`);
+  const lagP50 = await lagQ(0.5);
+  const lagP99 = await lagQ(0.99);
+  info(`WEBHOOK DELIVERY LAG (event → 2xx, retries included) through Prometheus: p50 ${lagP50.toFixed(3)} s, p99 ${lagP99.toFixed(3)} s`);
+  const failingRatio = await prom.scalar(`sum(rate(webhook_deliveries_total{job="${JOB}",outcome=~"failed|gave_up|refused"}[5m])) / sum(rate(webhook_deliveries_total{job="${JOB}"}[5m]))`);
+  const hookAlerts = (await prom.get('/api/v1/alerts')).data?.alerts ?? [];
+  const hookState = (name) => hookAlerts.find((x) => x.labels.alertname === name)?.state ?? 'inactive';
+  info(`webhook alerts now: ${['WebhookDeliveriesFailing', 'WebhookDeliveriesGivenUp', 'OutboxBackingUp', 'WebhookDeliveryLagHigh'].map((n) => `${n}=${hookState(n)}`).join(', ')}`);
+  check('WebhookDeliveriesGivenUp firing (one delivery given up; the alert has no hold)', hookState('WebhookDeliveriesGivenUp') === 'firing', hookState('WebhookDeliveriesGivenUp'));
+  check('WebhookDeliveriesFailing state follows the failing share of attempts (pending iff > 25%)', (hookState('WebhookDeliveriesFailing') === 'pending') === failingRatio > 0.25 && hookState('WebhookDeliveriesFailing') !== 'firing', `${pct(failingRatio)}, alert ${hookState('WebhookDeliveriesFailing')}`);
+  check('WebhookDeliveryLagHigh state follows the lag p99 (pending iff > 60 s); OutboxBackingUp inactive', (hookState('WebhookDeliveryLagHigh') === 'pending') === lagP99 > 60 && hookState('OutboxBackingUp') === 'inactive', `p99 ${lagP99.toFixed(3)} s, WebhookDeliveryLagHigh ${hookState('WebhookDeliveryLagHigh')}, OutboxBackingUp ${hookState('OutboxBackingUp')}`);
+  await receiver.close();
 
   // 5. promtool check metrics on the live /metrics --------------------------------------------
   const liveText = await apis[0].metricsText();
