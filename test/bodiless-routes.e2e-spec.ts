@@ -91,6 +91,7 @@ const ROUTES: BodilessRoute[] = [
   // SPEC §11 webhooks (POST and PATCH take a body)
   { method: 'GET', template: '/api/v1/webhooks', token: () => org.tokens.ADMIN, path: () => '/api/v1/webhooks', success: 200 },
   { method: 'GET', template: '/api/v1/webhooks/{id}', token: () => org.tokens.ADMIN, path: async () => `/api/v1/webhooks/${(await webhook()).id}`, success: 200 },
+  { method: 'GET', template: '/api/v1/webhooks/{id}/deliveries', token: () => org.tokens.ADMIN, path: async () => `/api/v1/webhooks/${(await webhook()).id}/deliveries`, success: 200 },
   { method: 'DELETE', template: '/api/v1/webhooks/{id}', token: () => org.tokens.ADMIN, path: async () => `/api/v1/webhooks/${(await webhook()).id}`, success: 204 },
   { method: 'GET', template: '/health/live', path: () => '/health/live', success: 200 },
   { method: 'GET', template: '/health/ready', path: () => '/health/ready', success: 200 },

@@ -222,6 +222,13 @@ const ROUTES: Route[] = [
   { name: 'GET /api/v1/webhooks', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: at('/api/v1/webhooks') },
   { name: 'GET /api/v1/webhooks/:id', method: 'GET', success: 200, token: () => org.tokens.ADMIN, call: async () => ({ path: `/api/v1/webhooks/${await freshWebhookId()}` }) },
   {
+    name: 'GET /api/v1/webhooks/:id/deliveries',
+    method: 'GET',
+    success: 200,
+    token: () => org.tokens.ADMIN,
+    call: async () => ({ path: `/api/v1/webhooks/${await freshWebhookId()}/deliveries` }),
+  },
+  {
     name: 'PATCH /api/v1/webhooks/:id',
     method: 'PATCH',
     success: 200,
@@ -360,7 +367,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 it(`covers every route of SPEC §5, §10 and §11, the probes, /metrics and the docs (${ROUTES.length})`, () => {
-  expect(ROUTES).toHaveLength(42);
+  expect(ROUTES).toHaveLength(43);
   expect(ROUTES.filter((r) => r.idempotent).map((r) => r.name)).toHaveLength(9);
 });
 

@@ -687,6 +687,17 @@ const ROUTES: RoleRoute[] = [
     }),
   },
   {
+    route: 'GET /webhooks/:id/deliveries',
+    allowed: WEBHOOK_ADMINS,
+    success: 200,
+    cell: async () => ({
+      call: { method: 'GET', path: `/api/v1/webhooks/${shared.webhookId}/deliveries` },
+      check: async (allowed, res) => {
+        if (allowed) expect(res.body).toEqual({ items: expect.any(Array), nextCursor: null });
+      },
+    }),
+  },
+  {
     route: 'PATCH /webhooks/:id',
     allowed: WEBHOOK_ADMINS,
     success: 200,
@@ -735,10 +746,10 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('roles: every role against every route', () => {
-  it('covers all 34 routes of SPEC §5, §10 and §11 under /api/v1 (login, refresh and logout aside), 3 of them with a second body shape, for 5 callers', () => {
-    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(34);
-    expect(ROUTES).toHaveLength(37);
-    expect(CELLS).toHaveLength(185);
+  it('covers all 35 routes of SPEC §5, §10 and §11 under /api/v1 (login, refresh and logout aside), 3 of them with a second body shape, for 5 callers', () => {
+    expect(new Set(ROUTES.map((r) => r.route.split(' ').slice(0, 2).join(' '))).size).toBe(35);
+    expect(ROUTES).toHaveLength(38);
+    expect(CELLS).toHaveLength(190);
   });
 
   it.each(CELLS.map((c) => [c.actor, c.route.route, c.status, c]))('%s × %s → %i', async (_actor, _route, status, { route, actor }) => {

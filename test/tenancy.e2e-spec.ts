@@ -170,6 +170,7 @@ const ROUTES: TenancyRoute[] = [
   { route: 'PATCH /users/:id {active: false}', roles: ADMIN_ONLY, target: freshUser, call: (id) => ({ method: 'PATCH', path: `/api/v1/users/${id}`, body: { active: false } }) },
   { route: 'DELETE /api-keys/:id', roles: ADMIN_ONLY, target: freshApiKey, call: (id) => ({ method: 'DELETE', path: `/api/v1/api-keys/${id}` }) },
   { route: 'GET /webhooks/:id', roles: ADMIN_ONLY, target: freshWebhook, call: (id) => ({ method: 'GET', path: `/api/v1/webhooks/${id}` }) },
+  { route: 'GET /webhooks/:id/deliveries', roles: ADMIN_ONLY, target: freshWebhook, call: (id) => ({ method: 'GET', path: `/api/v1/webhooks/${id}/deliveries` }) },
   {
     route: 'PATCH /webhooks/:id {enabled, events, description}',
     roles: ADMIN_ONLY,
@@ -232,6 +233,7 @@ describe("tenancy: every id route against another organization's object → 404 
         'PATCH /organizations/:id',
         'DELETE /api-keys/:id',
         'GET /webhooks/:id',
+        'GET /webhooks/:id/deliveries',
         'PATCH /webhooks/:id',
         'DELETE /webhooks/:id',
       ]),

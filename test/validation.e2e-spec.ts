@@ -829,6 +829,24 @@ describe('validation: malformed inputs per route, each answered 4xx with its exa
       ],
     },
     {
+      name: 'GET /api/v1/webhooks/:id/deliveries (query)',
+      method: 'GET',
+      path: () => `/api/v1/webhooks/${hook.id}/deliveries`,
+      token: () => org.tokens.ADMIN,
+      cases: [
+        badQuery('limit=0', 'limit'),
+        badQuery('limit=101', 'limit'),
+        badQuery('limit=abc', 'limit'),
+        badQuery('limit=2.5', 'limit'),
+        badQuery('limit=-5', 'limit'),
+        badQuery('cursor=!!!', 'cursor'),
+        badQuery(`cursor=${b64('abc')}`, 'cursor'),
+        badQuery(`cursor=${b64('1; drop table webhook_deliveries')}`, 'cursor'),
+        badQuery(`cursor=${b64('9'.repeat(30))}`, 'cursor'),
+        badQuery('status=FAILED', 'status'),
+      ],
+    },
+    {
       // SPEC §11 change feed: the cursor parameter is `after`, a position `<xid>.<seq>`.
       name: 'GET /api/v1/events (query)',
       method: 'GET',

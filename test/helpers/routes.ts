@@ -24,9 +24,11 @@ export const describeCall = (c: Call) => `${c.method} ${c.path}`;
 /**
  * SPEC §11 webhooks in the route tables: the apps run with WEBHOOK_ALLOW_HTTP_LOOPBACK=true and
  * register this loopback URL (port 9, discard: nothing listens), so that no test names a host
- * that needs DNS or any address outside 127.0.0.0/8.
+ * that needs DNS or any address outside 127.0.0.0/8. The delivery engine polls once a day only
+ * (WEBHOOK_POLL_INTERVAL_MS): no attempt to that URL changes an endpoint (failingSince) while a
+ * table compares rows before and after a call; test/webhook-delivery.e2e-spec.ts drives delivery.
  */
-export const WEBHOOK_TEST_ENV = { WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true' };
+export const WEBHOOK_TEST_ENV = { WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true', WEBHOOK_POLL_INTERVAL_MS: '86400000' };
 export const LOOPBACK_WEBHOOK_URL = 'http://127.0.0.1:9/hook';
 
 export const unique = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
