@@ -351,6 +351,24 @@ describe('Fan-out and delivery', () => {
     expect(hitsOf(hook.path)).toHaveLength(1);
   });
 
+  it('events nobody subscribes to cause no dispatch write (the cursor stays, no transaction id taken); an endpoint registered later does not get them', async () => {
+    const org = await createOrg(t.request, root);
+    await drain();
+    const cursor = async () => (await t.sql.query('select xid::text, seq, updated_at from webhook_dispatch_cursor')).rows;
+    const before = await cursor();
+    await factories(t.request, org).reservation(2);
+    expect(await dispatch()).toEqual({ events: 0, deliveries: 0 });
+    expect(await cursor()).toEqual(before);
+    const late = await endpoint(org, ['authorization.created', 'reservation.created']);
+    expect(await drain()).toEqual([]);
+    expect(await deliveryRows(late.id)).toEqual([]);
+    // Its next event moves the cursor past the earlier ones too, and only the new event is delivered.
+    await factories(t.request, org).authorization();
+    expect(await drain()).toEqual(['delivered']);
+    expect(await cursor()).not.toEqual(before);
+    expect(hitsOf(late.path).map((h) => h.eventType)).toEqual(['authorization.created']);
+  });
+
   it('an answer later than 10 s is a failure (ETIMEDOUT); the retry is delivered', async () => {
     const org = await createOrg(t.request, root);
     const hook = await endpoint(org, ['authorization.created'], (hit) => (hit.attempt === 1 ? 'hold' : 200));

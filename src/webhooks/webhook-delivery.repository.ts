@@ -42,20 +42,40 @@ export interface DeliveryLogRow {
 }
 
 export const webhookDeliveryRepository = {
-  /** Whether the dispatcher has settled events to fan out (a plain read: takes no transaction id). */
-  async hasSettledEvents(sql: Sql): Promise<boolean> {
+  /**
+   * Whether a dispatch statement has work (a plain read: takes no transaction id): a settled event
+   * after the cursor that some endpoint subscribes to (enabled or not: a disabled one's events are
+   * passed at once, so that enabling it later does not bring them back), or `backlog` settled events (which
+   * then only move the cursor, so that the next reads stay short). Otherwise the dispatcher leaves
+   * the cursor where it is and writes nothing: an instance polling every second does not take a
+   * transaction id (which would hold back every change-feed reader's xmin for its duration) for
+   * events nobody is subscribed to.
+   */
+  async hasWork(sql: Sql, backlog: number): Promise<boolean> {
     const [row] = await sql.query<{ due: boolean }>(
-      `select exists (select 1 from events e, webhook_dispatch_cursor c where c.id = 1 and ${SETTLED_AFTER_CURSOR}) as due`,
-      [],
+      `select exists (
+           select 1 from events e, webhook_dispatch_cursor c
+           where c.id = 1 and ${SETTLED_AFTER_CURSOR}
+             and exists (select 1 from webhook_endpoints w
+                         where w.organization_id = e.organization_id and e.type = any (w.event_types) and w.created_at <= e.occurred_at))
+         or (select count(*) from (select 1 from events e, webhook_dispatch_cursor c where c.id = 1 and ${SETTLED_AFTER_CURSOR} limit ?) settled) >= ? as due`,
+      [backlog, backlog],
       { prepare: true },
     );
     return row.due;
   },
 
-  /** Events written but not yet fanned out (settled or not): outbox_pending_events. */
+  /**
+   * outbox_pending_events: committed events after the cursor that an enabled endpoint subscribes
+   * to — waiting to be fanned out, settled or still held back by an older open transaction. (Events
+   * nobody subscribes to need no fan-out; the cursor passes them in bulk, see hasWork.)
+   */
   async pendingEvents(sql: Sql): Promise<number> {
     const [row] = await sql.query<{ n: number }>(
-      'select count(*)::int as n from events e, webhook_dispatch_cursor c where c.id = 1 and (e.xid, e.seq) > (c.xid, c.seq)',
+      `select count(*)::int as n from events e, webhook_dispatch_cursor c
+       where c.id = 1 and (e.xid, e.seq) > (c.xid, c.seq)
+         and exists (select 1 from webhook_endpoints w
+                     where w.organization_id = e.organization_id and w.enabled and e.type = any (w.event_types) and w.created_at <= e.occurred_at)`,
       [],
       { prepare: true },
     );

@@ -29,9 +29,9 @@ export class WebhookDispatcher {
   async runOnce(): Promise<{ events: number; deliveries: number }> {
     const total = { events: 0, deliveries: 0 };
     for (let batch = 0; batch < MAX_BATCHES_PER_PASS; batch++) {
-      // A plain read first: a pass with nothing to do takes no lock and no transaction id (an
-      // instance polling every second must not hold back the feed's xmin horizon).
-      if (!(await webhookDeliveryRepository.hasSettledEvents(this.database))) break;
+      // A plain read first: a pass with nothing to deliver takes no lock and no transaction id (an
+      // instance polling every second must not hold back the feed's xmin horizon for nothing).
+      if (!(await webhookDeliveryRepository.hasWork(this.database, DISPATCH_BATCH))) break;
       const made = await webhookDeliveryRepository.dispatch(this.database, this.clock.now(), DISPATCH_BATCH);
       total.events += made.events;
       total.deliveries += made.deliveries;
