@@ -21,6 +21,9 @@ import { History, ResilientClient } from './lib/history.mjs';
 import { mulberry32, seed, startClients, expiryBurst } from './lib/workload.mjs';
 import { terminateBackends, restartPostgres, killInstances } from './lib/faults.mjs';
 import { runChecker, CHECKS } from './lib/checker.mjs';
+import { createApi } from '../loadtest/lib/api.mjs';
+import { createHttpClient } from '../loadtest/lib/http-client.mjs';
+import { subscribeWebhooks } from '../loadtest/lib/webhook-load.mjs';
 import { runSelfTest } from './lib/selftest.mjs';
 import { startFlakyProxy } from './lib/flaky-proxy.mjs';
 
@@ -92,12 +95,17 @@ async function runPhase(fault, ctx) {
     NO_COLOR: '1',
     NODE_ENV: 'development',
     SHUTDOWN_GRACE_MS: '500', // end-of-phase stop: no need for the 10 s drain of a rolling update
+    // SPEC §11: every event is delivered to this harness's loopback receiver whatever the fault.
+    WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    WEBHOOK_POLL_INTERVAL_MS: '200',
   };
   const instances = ['A', 'B'].map((name) => new ServiceInstance({ name, mainJs: ctx.mainJs, env: { ...env, DATA_DIR: path.join(runDir, `data-${fault}-${name}`) }, logDir: path.join(runDir, `logs-${fault}`) }));
   log(`[${fault}] ${FAULTS[fault]}: database ${database}, starting instances A and B…`);
   for (const inst of instances) await inst.start();
   log(`[${fault}] A ${instances[0].baseUrl}, B ${instances[1].baseUrl}; seeding…`);
   const seedData = await seed({ baseUrl: instances[0].baseUrl, adminEmail, adminPassword, tag: phaseTag, clients: ctx.clients });
+  const hooksApi = createApi(createHttpClient(instances[0].baseUrl, { timeoutMs: 30000 }));
+  const hooks = await subscribeWebhooks(hooksApi, seedData.adminToken, seedData.orgs, phaseTag);
   const history = new History(fault);
   // Clients reach each instance through a flaky proxy: some requests get an unknown outcome
   // (connection cut before or after the service answered, answer delayed past the timeout).
@@ -185,6 +193,11 @@ async function runPhase(fault, ctx) {
   const sweepLagMs = Date.now() - sweepStart;
   await sleep(500);
 
+  // Every event written since the webhooks were registered reaches the receiver (at least once),
+  // across killed connections, PostgreSQL restarts and SIGKILLed instances (a lease left by a
+  // killed instance expires after 30 s and another instance retries).
+  const webhooks = await hooks.finish({ timeoutSec: 150, log: () => {} });
+  hooksApi.http.close();
   log(`[${fault}] checking ${history.records.length} requests against the database…`);
   const check = await runChecker({ databaseUrl, records: history.records, seedAuthorizations: seedData.authorizations, expiryGraceMs: 3000 });
 
@@ -201,6 +214,11 @@ async function runPhase(fault, ctx) {
   add('expired-reservations-swept', pending === 0, `${pending} still SCHEDULED after their expiresAt; sweep caught up ${sweepLagMs} ms after the last expiry`);
   const logLines = instances.flatMap((i) => i.grepLog(/→ 5\d\d|INTERNAL_ERROR/).map((l) => `${i.name}: ${l}`));
   const log500 = logLines.filter((l) => !/→ 503/.test(l));
+  add(
+    'webhooks-every-event-delivered',
+    webhooks.missing === 0 && webhooks.badSignatures === 0 && webhooks.expected > 0,
+    `${webhooks.expected - webhooks.missing} of ${webhooks.expected} events delivered (${webhooks.duplicates} redeliveries), ${webhooks.badSignatures} bad signatures, lag p50 ${webhooks.lagMs.p50} ms p99 ${webhooks.lagMs.p99} ms max ${webhooks.lagMs.max} ms`,
+  );
   add('no-500-in-service-logs', log500.length === 0, log500.length ? log500.slice(0, 3).join(' / ') : `no 500 (${logLines.length} 503 lines logged)`);
   let readinessCell = endReadiness.A === 200 && endReadiness.B === 200 ? 'ready at end' : 'NOT ready at end';
   if (fault === 'a') add('fault-injected', faultResult.terminated > 0, `${faultResult.events} events (${faultResult.eventsAll} all backends, ${faultResult.eventsOne} one backend), ${faultResult.terminated} backends terminated`);
