@@ -351,6 +351,26 @@ describe('Fan-out and delivery', () => {
     expect(hitsOf(hook.path)).toHaveLength(1);
   });
 
+  it('the URL is checked again before each attempt: one that no longer passes is refused (no request made), and retried like a failure', async () => {
+    const org = await createOrg(t.request, root);
+    const hook = await endpoint(org, ['authorization.created']);
+    await factories(t.request, org).authorization();
+    // As if its name now resolved to a private address: the stored URL is one the policy refuses.
+    await t.sql.query(`update webhook_endpoints set url = 'http://10.1.2.3/hook' where id = $1`, [hook.id]);
+    const before = await metrics(t.request);
+    expect(await drain()).toEqual(['refused']);
+    const [row] = await deliveryRows(hook.id);
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 1, last_status_code: null, last_error: expect.stringMatching(/^URL refused \(/) });
+    expect(row.next_attempt_at.getTime()).toBe(clockMs + waitAfter(1));
+    expect(hitsOf(hook.path)).toEqual([]);
+    const after = await metrics(t.request);
+    expect(metricValue(after, 'webhook_deliveries_total', { outcome: 'refused' }) - metricValue(before, 'webhook_deliveries_total', { outcome: 'refused' })).toBe(1);
+    await t.sql.query('update webhook_endpoints set url = $2 where id = $1', [hook.id, `${receiverBase}${hook.path}`]);
+    clockMs = row.next_attempt_at.getTime();
+    expect(await drain()).toEqual(['delivered']);
+    expect(hitsOf(hook.path).map((h) => [h.attempt, h.verdict])).toEqual([[2, 'ok']]);
+  });
+
   it('events nobody subscribes to cause no dispatch write (the cursor stays, no transaction id taken); an endpoint registered later does not get them', async () => {
     const org = await createOrg(t.request, root);
     await drain();

@@ -178,16 +178,16 @@ export const webhookDeliveryRepository = {
 
   /**
    * Inside the caller's transaction: the delivery FAILED and its endpoint disabled (with its other
-   * pending deliveries FAILED too). Returns the endpoint as it now is, or undefined when the attempt
-   * was no longer the delivery's latest or the endpoint was already disabled.
+   * pending deliveries FAILED too). Returns false when the attempt was no longer the delivery's
+   * latest (nothing changed), else the endpoint as it now is (undefined when it was disabled already).
    */
-  async disable(tx: Sql, d: ClaimedDelivery, result: { status: number | null; error: string | null }, reason: string): Promise<Record<string, unknown> | undefined> {
+  async disable(tx: Sql, d: ClaimedDelivery, result: { status: number | null; error: string | null }, reason: string): Promise<false | Record<string, unknown> | undefined> {
     const done = await tx.query(
       `update webhook_deliveries set status = 'FAILED', lease_until = null, last_status_code = ?, last_error = ?
        where id = ? and attempts = ? and status = 'PENDING' returning id`,
       [result.status, result.error, d.id, d.attempt],
     );
-    if (done.length === 0) return undefined;
+    if (done.length === 0) return false;
     const [endpoint] = await tx.query<Record<string, unknown>>(
       `update webhook_endpoints set enabled = false, disabled_reason = ?, updated_at = now() where id = ? and enabled
        returning id, organization_id as "organizationId", url, event_types as "events", description, enabled,

@@ -90,12 +90,12 @@ export class WebhookWorker {
           const data = { ...endpoint, events: canonicalEventTypes(endpoint.events as string[]) };
           await eventsRepository.insert(tx, [{ type: 'webhook_endpoint.disabled', organizationId: d.organizationId, data }]);
         }
-        return endpoint !== undefined;
+        return endpoint === false ? 'superseded' : endpoint ? 'disabled' : 'gave_up';
       });
-      if (!disabled) return 'superseded';
+      if (disabled === 'superseded') return disabled;
       this.metrics.recordWebhookAttempt(kind === 'refused' ? 'refused' : 'gave_up');
-      this.logger.warn(`webhook endpoint ${d.endpointId} disabled after 24 h of failed deliveries`);
-      return 'disabled';
+      if (disabled === 'disabled') this.logger.warn(`webhook endpoint ${d.endpointId} disabled after 24 h of failed deliveries`);
+      return disabled;
     }
     const retryAt = next.action === 'retry' ? next.at : null;
     if (!(await webhookDeliveryRepository.failed(this.database, d, now, result, retryAt))) return 'superseded';
