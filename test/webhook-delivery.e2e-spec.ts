@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { expectStatus, factories } from './helpers/routes';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { waitUntil } from './helpers/lock-gates';
 import { createOrg, metrics, metricValue, OrgWorld, rootToken } from './helpers/world';
 import { WebhookClock } from '../src/webhooks/webhook-clock';
 import { WebhookDeliveryLoop } from '../src/webhooks/webhook-delivery-loop.service';
@@ -104,8 +105,8 @@ function pinClock(app: TestApp) {
   jest.spyOn(clock, 'now').mockImplementation(() => new Date(clockMs));
   jest.spyOn(clock, 'random').mockImplementation(() => RANDOM);
 }
-async function startApp(databaseUrl?: string): Promise<TestApp> {
-  const app = await startTestApp(ENV, databaseUrl);
+async function startApp(databaseUrl?: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const app = await startTestApp({ ...ENV, ...env }, databaseUrl);
   pinClock(app);
   apps.push(app);
   return app;
@@ -533,5 +534,19 @@ describe('Several instances, restarts, connection cuts', () => {
     expect(delivered).toBe(true);
     expect(hitsOf(hook.path).every((h) => h.verdict === 'ok')).toBe(true);
     expect([...hitsPerAttempt(hook.path).values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it('on its own, every WEBHOOK_POLL_INTERVAL_MS, an instance dispatches and delivers (no runOnce call), and closes cleanly', async () => {
+    const org = await createOrg(t.request, root);
+    let heard!: () => void;
+    const arrived = new Promise<void>((resolve) => (heard = resolve));
+    const hook = await endpoint(org, ['authorization.created'], () => (heard(), 200));
+    const polling = await startApp(t.databaseUrl, { WEBHOOK_POLL_INTERVAL_MS: '50' });
+    await factories(t.request, org).authorization();
+    await arrived;
+    await waitUntil('the delivery is recorded', async () => (await deliveryRows(hook.id))[0]?.status === 'DELIVERED');
+    await polling.close({ integrity: false });
+    expect(hitsOf(hook.path)).toHaveLength(1);
+    expect((await deliveryRows(hook.id))[0]).toMatchObject({ status: 'DELIVERED', attempts: 1 });
   });
 });
