@@ -1,11 +1,14 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
-import { WebhookWorker } from './webhook-worker.service';
+import { CLAIM_BATCH, WebhookWorker } from './webhook-worker.service';
+
+/** Back-to-back passes at most per tick while batches come back full (then the next tick). */
+const MAX_PASSES_PER_TICK = 50;
 
 /**
  * Every WEBHOOK_POLL_INTERVAL_MS, on every instance: a dispatcher pass (fan-out), then a worker pass
- * (the due attempts). One pass at a time per instance; several instances share the work through
+ * (the due attempts), again at once while the worker's batches come back full. One pass at a time per instance; several instances share the work through
  * the database (SKIP LOCKED, leases). On shutdown the timer stops and the pass under way finishes
  * (an attempt is bounded by the 10 s deadline) before the database is closed.
  */
@@ -16,7 +19,7 @@ export class WebhookDeliveryLoop implements OnApplicationBootstrap, BeforeApplic
   private running?: Promise<void>;
   private stopped = false;
   /** Passes under way (the timer's, and any runOnce() called directly): shutdown waits for them. */
-  private readonly passes = new Set<Promise<void>>();
+  private readonly passes = new Set<Promise<number>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,18 +40,22 @@ export class WebhookDeliveryLoop implements OnApplicationBootstrap, BeforeApplic
 
   private async tick(): Promise<void> {
     if (this.running || this.stopped) return;
-    this.running = this.runOnce()
-      .then(() => undefined)
+    this.running = (async () => {
+      // A full batch of attempts means more may be due: go on at once instead of waiting a tick.
+      for (let pass = 0; pass < MAX_PASSES_PER_TICK && !this.stopped; pass++) {
+        if ((await this.runOnce()) < CLAIM_BATCH) break;
+      }
+    })()
       .catch((error) => this.logger.warn(`webhook delivery pass failed (tried again next pass): ${(error as Error).message}`))
       .finally(() => (this.running = undefined));
     await this.running;
   }
 
-  /** One dispatcher pass, then one worker pass. */
-  runOnce(): Promise<void> {
+  /** One dispatcher pass, then one worker pass; how many attempts it made. */
+  runOnce(): Promise<number> {
     const pass = (async () => {
       await this.dispatcher.runOnce();
-      await this.worker.runOnce();
+      return (await this.worker.runOnce()).length;
     })();
     this.passes.add(pass);
     void pass.catch(() => undefined).finally(() => this.passes.delete(pass));
