@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, registerDecorator, ValidateIf, ValidateNested, ValidationOptions } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Matches, registerDecorator, ValidateIf, ValidateNested, ValidationOptions } from 'class-validator';
+import { PageQuery } from '../shared/http/page-query';
 import { IsCalendarDate, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 import { EFFECTIVE_STATUSES, EffectiveStatus } from './authorization-rules';
 import { CAP_PERIODS, CapPeriod } from './authorization-cap.entity';
@@ -182,23 +183,6 @@ export class UpdateAuthorizationDto {
   @ApiPropertyOptional({ type: [CapDto], description: "Replaces the caps counting all lines together (a cap below what a period holds: 409 CAP_BELOW_HELD)" })
   @Caps()
   caps?: CapDto[];
-}
-
-/** Query strings arrive as text: `limit` is converted here, strictly (no "5abc", no 2.5). */
-export const toLimit = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value);
-
-export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @OptionalField()
-  @Transform(toLimit)
-  @IsIntInRange(1, 100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @OptionalField()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class ListAuthorizationsQuery extends PageQuery {

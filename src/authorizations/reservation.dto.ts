@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
 import { IsCalendarDate, IsInstant, IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
-import { AuthorizationResponse, IsModifiers, PageQuery, SERVICE_CODE } from './authorization.dto';
+import { PageQuery } from '../shared/http/page-query';
+import { AuthorizationResponse, IsModifiers, SERVICE_CODE } from './authorization.dto';
 import { ReservationStatus } from './reservation.entity';
 
 const RESERVATION_STATUSES: ReservationStatus[] = ['SCHEDULED', 'CONSUMED', 'RELEASED', 'EXPIRED'];

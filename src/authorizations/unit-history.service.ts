@@ -5,7 +5,8 @@ import { NotFoundError } from '../shared/errors/api-error';
 import { decodeCursor, Page, toPage } from '../shared/http/cursor';
 import { isUuid } from '../shared/ids';
 import { authorizationRepository } from './authorization.repository';
-import { PageQuery } from './authorization.dto';
+import { PageQuery } from '../shared/http/page-query';
+
 import { ledgerRepository } from './ledger.repository';
 import { presentLedgerEntry, presentReservation } from './presenters';
 import { LedgerEntryResponse, ListReservationsQuery, ReservationResponse } from './reservation.dto';

@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, IsUUID, MaxLength } from 'class-validator';
+import { toLimit } from '../shared/http/page-query';
 import { IsIntInRange, OptionalField } from '../shared/http/validators';
 import { EVENT_TYPES, EventType } from './event-types';
 
-/** Query strings arrive as text: `limit` is converted here, strictly (no "5abc", no 2.5), as on the other lists. */
-const toLimit = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value);
 
 export class ListEventsQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page; absent: from the first event' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsString, IsUUID } from 'class-validator';
 import { CAP_PERIODS, CapPeriod } from '../authorizations/authorization-cap.entity';
-import { PageQuery } from '../authorizations/authorization.dto';
+import { PageQuery } from '../shared/http/page-query';
 import { IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
 
 export type UtilizationFlag = 'AT_RISK' | 'UNDER_UTILIZED';

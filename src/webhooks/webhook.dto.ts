@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
-import { IsIntInRange, OptionalField, TextLength } from '../shared/http/validators';
+import { PageQuery } from '../shared/http/page-query';
+import { OptionalField, TextLength } from '../shared/http/validators';
 import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from './webhook-event-types';
 import { MAX_WEBHOOK_URL_LENGTH } from './webhook-url';
@@ -93,22 +93,8 @@ export class WebhookList {
   @ApiProperty({ type: [WebhookResponse] }) items!: WebhookResponse[];
 }
 
-/** Query strings arrive as text: `limit` is converted here, strictly (no "5abc", no 2.5). */
-const toLimit = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value);
-
-export class DeliveriesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @OptionalField()
-  @Transform(toLimit)
-  @IsIntInRange(1, 100)
-  limit: number = 20;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @OptionalField()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+/** The delivery log's page: the project's usual `limit` and `cursor`. */
+export class DeliveriesQuery extends PageQuery {}
 
 export class WebhookDeliveryResponse {
   @ApiProperty({ description: 'The delivery (increasing: the log is oldest first)' }) id!: number;
