@@ -3,6 +3,8 @@ import { Client } from 'pg';
 import { Database } from '../src/database/database.service';
 import { ormConfig } from '../src/database/orm-config';
 import { assertRawConnections, rawConnections } from '../src/database/raw-connection';
+import { SerializableReads } from '../src/database/serializable-reads';
+import { AppConfig } from '../src/config/app-config';
 import { createTestDatabase } from './helpers/test-app';
 
 /**
@@ -13,9 +15,11 @@ import { createTestDatabase } from './helpers/test-app';
 describe('Raw connections borrowed from MikroORM (src/database/raw-connection.ts)', () => {
   let orm: MikroORM;
   let databaseName: string;
+  let databaseUrl: string;
 
   beforeAll(async () => {
     const url = await createTestDatabase();
+    databaseUrl = url;
     databaseName = new URL(url).pathname.slice(1);
     orm = await MikroORM.init(ormConfig(url, 2));
   });
@@ -70,6 +74,23 @@ describe('Raw connections borrowed from MikroORM (src/database/raw-connection.ts
       expect(texts.filter((q) => /^begin isolation level serializable; .*; execute ul_[0-9a-f]{16}\(/.test(q)).length).toBeGreaterThanOrEqual(3);
     } finally {
       sent.mockRestore();
+    }
+  });
+
+  it('a transaction that starts with a prepared statement, and every SerializableReads statement, runs with generic plans; others keep the default', async () => {
+    const database = new Database(orm);
+    const mode = "select current_setting('plan_cache_mode') as mode";
+    // Pool of 2 connections: the first time on each prepares the statement, then it travels as EXECUTE.
+    for (let i = 0; i < 4; i++) {
+      expect(await database.serializable((tx) => tx.query(mode, [], { prepare: true }))).toEqual([{ mode: 'force_generic_plan' }]);
+      expect(await database.serializable((tx) => tx.query(mode))).toEqual([{ mode: 'auto' }]);
+    }
+    expect(await database.query(mode)).toEqual([{ mode: 'auto' }]);
+    const reads = new SerializableReads({ databaseUrl } as AppConfig);
+    try {
+      expect(await reads.query(mode)).toEqual([{ mode: 'force_generic_plan' }]);
+    } finally {
+      await reads.onApplicationShutdown();
     }
   });
 

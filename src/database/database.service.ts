@@ -91,7 +91,8 @@ function executed(client: Client, text: string, params: unknown[]): string | und
   const { name } = statement(text, true);
   if (!name || !preparedOn.get(client)?.has(name)) return undefined;
   const literals = params.map((value) => executeLiteral(client, value));
-  return literals.every((l) => l !== undefined) ? `execute ${name}(${literals.join(', ')})` : undefined;
+  if (literals.some((l) => l === undefined)) return undefined;
+  return literals.length ? `execute ${name}(${literals.join(', ')})` : `execute ${name}`;
 }
 
 /**
@@ -103,7 +104,18 @@ function executed(client: Client, text: string, params: unknown[]): string | und
  */
 export const INDEX_SCANS_ONLY = 'enable_seqscan = off';
 
+/**
+ * Prepared statements are the hot path's; prepared, they should not be planned again on every
+ * call. PostgreSQL's plan cache would still plan them anew with each call's parameters (a custom
+ * plan) whenever the estimated cost of the generic plan is higher, as it is for `id = any(?)`:
+ * measured, the batch read was planned on every call (0.15 ms of planning for 0.04 ms of
+ * execution), and its generic plan runs in the same 0.04 ms.
+ */
+export const GENERIC_PLANS = 'plan_cache_mode = force_generic_plan';
+
 const BEGIN = `begin isolation level serializable; set local ${INDEX_SCANS_ONLY}`;
+/** A transaction that starts with a prepared statement is a hot path's: every statement in it is prepared. */
+const BEGIN_PREPARED = `${BEGIN}; set local ${GENERIC_PLANS}`;
 
 type Results<T> = { rows: T[] }[];
 
@@ -143,24 +155,25 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begu
     async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
       if (begun) return rest.query<T>(text, params, options);
       begun = true;
+      const begin = options.prepare ? BEGIN_PREPARED : BEGIN;
       // A statement to prepare runs prepared: inline once this connection has prepared it (EXECUTE),
       // and on its own round trip the first time, which prepares it.
       const first = options.prepare ? executed(client, text, params) : inlined(client, text, params);
       if (first === undefined) {
         if (tryLocks) {
-          const attempt = ((await client.query(`${BEGIN}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
-          if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(BEGIN));
+          const attempt = ((await client.query(`${begin}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
+          if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(begin));
         } else {
-          await client.query(BEGIN);
+          await client.query(begin);
         }
         return rest.query<T>(text, params, options);
       }
       if (tryLocks) {
-        const [attempt, result] = ((await client.query(`${BEGIN}; ${tryLocks}; ${first}`)) as unknown as Results<T>).slice(-2);
+        const [attempt, result] = ((await client.query(`${begin}; ${tryLocks}; ${first}`)) as unknown as Results<T>).slice(-2);
         if ((attempt.rows[0] as { locked: boolean }).locked) return result.rows;
         await waitForLocks();
       }
-      return ((await client.query(`${BEGIN}; ${first}`)) as unknown as Results<T>).at(-1)!.rows;
+      return ((await client.query(`${begin}; ${first}`)) as unknown as Results<T>).at(-1)!.rows;
     },
   };
 }

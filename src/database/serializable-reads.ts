@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { INDEX_SCANS_ONLY, statement } from './database.service';
+import { GENERIC_PLANS, INDEX_SCANS_ONLY, statement } from './database.service';
 
 /** Connections of this pool: at most one read per lane of unit operations at a time (LANE_COUNT). */
 const CONNECTIONS = 2;
@@ -22,7 +22,7 @@ export class SerializableReads implements OnApplicationShutdown {
       max: CONNECTIONS,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 10_000,
-      options: `-c default_transaction_isolation=serializable -c default_transaction_read_only=on -c ${INDEX_SCANS_ONLY.replace(/ /g, '')}`,
+      options: `-c default_transaction_isolation=serializable -c default_transaction_read_only=on ${[INDEX_SCANS_ONLY, GENERIC_PLANS].map((s) => `-c ${s.replace(/ /g, '')}`).join(' ')}`,
     });
     // An idle connection the server dropped: the pool discards it and opens another when needed.
     const logger = new Logger('Database');
