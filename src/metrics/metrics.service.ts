@@ -81,7 +81,7 @@ export class MetricsService implements TransactionMetrics {
   });
   private readonly outboxPending = new Gauge({
     name: 'outbox_pending_events',
-    help: 'Committed events that an enabled webhook endpoint subscribes to, not yet fanned out to deliveries (set on each dispatcher pass).',
+    help: 'Committed events that an enabled webhook endpoint subscribes to, not yet fanned out to deliveries, among the next 10000 (set on each dispatcher pass).',
     registers: [this.registry],
   });
 
