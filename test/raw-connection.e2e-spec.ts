@@ -77,6 +77,39 @@ describe('Raw connections borrowed from MikroORM (src/database/raw-connection.ts
     }
   });
 
+  it("a transaction's last statement, prepared, travels with COMMIT as EXECUTE once its connection has prepared it; a failing one rolls back; nothing may follow it", async () => {
+    const database = new Database(orm);
+    await database.query('create table last_statement (n int check (n >= 0))');
+    const insert = 'insert into last_statement (n) values (?) returning n';
+    const sent = jest.spyOn(Client.prototype, 'query');
+    try {
+      for (let n = 0; n < 5; n++) {
+        const rows = await database.serializable(async (tx) => {
+          await tx.query('select ?::int as n', [n], { prepare: true });
+          return tx.query(insert, [n], { prepare: true, last: true });
+        });
+        expect(rows).toEqual([{ n }]);
+      }
+      const texts = sent.mock.calls.map(([q]) => (typeof q === 'string' ? q : ''));
+      expect(texts.filter((q) => /^execute ul_[0-9a-f]{16}\(\d\); commit$/.test(q)).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      sent.mockRestore();
+    }
+    // Refused by the CHECK, on connections that have the statement prepared: nothing written, both connections usable after.
+    for (let i = 0; i < 2; i++) {
+      await expect(database.serializable(async (tx) => {
+        await tx.query('select ?::int as n', [-1], { prepare: true });
+        return tx.query(insert, [-1], { prepare: true, last: true });
+      })).rejects.toMatchObject({ code: '23514' });
+    }
+    await expect(database.serializable(async (tx) => {
+      await tx.query('select ?::int as n', [5], { prepare: true });
+      await tx.query(insert, [5], { prepare: true, last: true });
+      return tx.query('select 1');
+    })).rejects.toThrow(/after the last one of the transaction/);
+    expect(await database.query('select array_agg(n order by n) as ns from last_statement')).toEqual([{ ns: [0, 1, 2, 3, 4, 5] }]);
+  });
+
   it('a transaction that starts with a prepared statement, and every SerializableReads statement, runs with generic plans; others keep the default', async () => {
     const database = new Database(orm);
     const mode = "select current_setting('plan_cache_mode') as mode";

@@ -394,9 +394,9 @@ export const authorizationRepository = {
    * Runs the parts of a batch's write (see UnitBatchWrite) as one statement, one round trip, and
    * returns how many rows the parts named in `counted` (those returning ids: finished, moved) changed.
    */
-  async writeBatch(tx: Sql, parts: SqlFragment[], counted: string[]): Promise<number> {
+  async writeBatch(tx: Sql, parts: SqlFragment[], counted: string[], last: boolean): Promise<number> {
     const count = counted.length ? counted.map((name) => `(select count(*) from ${name})::int`).join(' + ') : '0';
-    const [result] = await tx.query<{ finished: number }>(`with ${parts.map((p) => p.sql).join(',\n')} select ${count} as finished`, parts.flatMap((p) => p.params), { prepare: true });
+    const [result] = await tx.query<{ finished: number }>(`with ${parts.map((p) => p.sql).join(',\n')} select ${count} as finished`, parts.flatMap((p) => p.params), { prepare: true, last });
     return result.finished;
   },
 };

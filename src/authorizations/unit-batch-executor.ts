@@ -56,7 +56,7 @@ export class UnitBatchExecutor {
       const buckets = await this.loadBuckets(tx, commands, authorizations, reservations, now);
       const decided = this.plan(commands, authorizations, reservations, stored, now, buckets);
       await this.faults.beforeWrite(tx, commands);
-      await writeBatch(tx, decided.plans, now.toISOString());
+      await writeBatch(tx, decided.plans, now.toISOString(), true);
       return decided;
     }, undefined, authorizationIds);
     // Counted once committed: a batch that failed moved nothing.

@@ -44,11 +44,15 @@ export function batchWriteParts(plans: BatchPlan[], now: string): { parts: SqlFr
   return { parts, counted, changed: finished.length + moved.length };
 }
 
-/** Every write of the batch in one statement (one round trip), inside the batch's transaction. */
-export async function writeBatch(tx: Sql, plans: BatchPlan[], now: string): Promise<void> {
+/**
+ * Every write of the batch in one statement (one round trip), inside the batch's transaction.
+ * `last`: nothing follows in the transaction, so a write with nothing to verify afterwards (only
+ * new reservations: no finished or moved ones to count) travels with the COMMIT.
+ */
+export async function writeBatch(tx: Sql, plans: BatchPlan[], now: string, last = false): Promise<void> {
   const write = batchWriteParts(plans, now);
   if (!write) return;
-  const changed = await authorizationRepository.writeBatch(tx, write.parts, write.counted);
+  const changed = await authorizationRepository.writeBatch(tx, write.parts, write.counted, last && write.counted.length === 0);
   // Cannot differ under SERIALIZABLE; if it ever did, nothing of this batch may commit.
   if (changed !== write.changed) throw new Error('reservation state changed under the batch');
 }

@@ -7,9 +7,19 @@ import { assertRawConnections, RawConnections, rawConnections } from './raw-conn
 /** A timestamp column as ISO-8601 UTC text, exactly as Date#toISOString writes it. */
 export const iso = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+export interface QueryOptions {
+  /** Prepared once per connection, by name (the hot path's statements). */
+  prepare?: boolean;
+  /**
+   * The transaction's last statement: prepared and run as EXECUTE, it travels with COMMIT in one
+   * round trip. Nothing may be queried after it. Ignored outside Database.serializable.
+   */
+  last?: boolean;
+}
+
 /** Plain SQL with `?` placeholders, on one connection (inside a transaction, or not). */
 export interface Sql {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: { prepare?: boolean }): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
 }
 
 /** A piece of SQL text with its `?` parameters, in order: a condition, or a part of a statement. */
@@ -37,7 +47,7 @@ export function statement(text: string, prepare: boolean): QueryConfig {
 const preparedOn = new WeakMap<Client, Set<string>>();
 
 const sqlOn = (client: Client): Sql => ({
-  async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
+  async query<T>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
     const config = statement(text, options.prepare ?? false);
     const result = await client.query({ ...config, values: params });
     if (config.name) {
@@ -135,45 +145,59 @@ const lockKeysSql = (client: Client, ids: string[]) =>
  * rolled back and the locks are waited for as session locks *before* BEGIN — so the transaction's
  * snapshot is taken after the other one committed, and does not fail with 40001 against it.
  */
-function transactionOn(client: Client, lockIds: string[]): Sql & { readonly begun: boolean; readonly sessionLocked: boolean } {
+function transactionOn(client: Client, lockIds: string[]): Sql & { commit(): Promise<void>; rollback(): Promise<void> } {
   const rest = sqlOn(client);
   let begun = false;
   let sessionLocked = false;
+  let committed = false;
   const tryLocks = lockIds.length ? `select bool_and(pg_try_advisory_xact_lock(hashtextextended(k, 0))) as locked from ${lockKeysSql(client, lockIds)}` : '';
   const waitForLocks = async () => {
     await client.query('rollback');
     await client.query(`select pg_advisory_lock(hashtextextended(k, 0)) from ${lockKeysSql(client, lockIds)}`);
     sessionLocked = true;
   };
-  return {
-    get begun() {
-      return begun;
-    },
-    get sessionLocked() {
-      return sessionLocked;
-    },
-    async query<T>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}) {
-      if (begun) return rest.query<T>(text, params, options);
-      begun = true;
-      const begin = options.prepare ? BEGIN_PREPARED : BEGIN;
-      // A statement to prepare runs prepared: inline once this connection has prepared it (EXECUTE),
-      // and on its own round trip the first time, which prepares it.
-      const first = options.prepare ? executed(client, text, params) : inlined(client, text, params);
-      if (first === undefined) {
-        if (tryLocks) {
-          const attempt = ((await client.query(`${begin}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
-          if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(begin));
-        } else {
-          await client.query(begin);
-        }
-        return rest.query<T>(text, params, options);
-      }
+  const end = (verb: 'commit' | 'rollback') => `${verb}${sessionLocked ? '; select pg_advisory_unlock_all()' : ''}`;
+
+  const first = async <T>(text: string, params: unknown[], options: QueryOptions): Promise<T[]> => {
+    const begin = options.prepare ? BEGIN_PREPARED : BEGIN;
+    // A statement to prepare runs prepared: inline once this connection has prepared it (EXECUTE),
+    // and on its own round trip the first time, which prepares it.
+    const inline = options.prepare ? executed(client, text, params) : inlined(client, text, params);
+    if (inline === undefined) {
       if (tryLocks) {
-        const [attempt, result] = ((await client.query(`${begin}; ${tryLocks}; ${first}`)) as unknown as Results<T>).slice(-2);
-        if ((attempt.rows[0] as { locked: boolean }).locked) return result.rows;
-        await waitForLocks();
+        const attempt = ((await client.query(`${begin}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
+        if (!attempt.rows[0].locked) await waitForLocks().then(() => client.query(begin));
+      } else {
+        await client.query(begin);
       }
-      return ((await client.query(`${begin}; ${first}`)) as unknown as Results<T>).at(-1)!.rows;
+      return rest.query<T>(text, params, options);
+    }
+    if (tryLocks) {
+      const [attempt, result] = ((await client.query(`${begin}; ${tryLocks}; ${inline}`)) as unknown as Results<T>).slice(-2);
+      if ((attempt.rows[0] as { locked: boolean }).locked) return result.rows;
+      await waitForLocks();
+    }
+    return ((await client.query(`${begin}; ${inline}`)) as unknown as Results<T>).at(-1)!.rows;
+  };
+
+  return {
+    async query<T>(text: string, params: unknown[] = [], options: QueryOptions = {}) {
+      if (committed) throw new Error('a statement after the last one of the transaction (QueryOptions.last)');
+      if (!begun) {
+        begun = true;
+        return first<T>(text, params, options);
+      }
+      const inline = options.last && options.prepare ? executed(client, text, params) : undefined;
+      if (inline === undefined) return rest.query<T>(text, params, options);
+      const [result] = (await client.query(`${inline}; ${end('commit')}`)) as unknown as Results<T>;
+      committed = true;
+      return result.rows;
+    },
+    async commit() {
+      if (begun && !committed) await client.query(end('commit'));
+    },
+    async rollback() {
+      if (begun && !committed) await client.query(end('rollback'));
     },
   };
 }
@@ -193,7 +217,7 @@ export class Database {
     this.connections = rawConnections(orm);
   }
 
-  async query<T = Record<string, unknown>>(text: string, params: unknown[] = [], options: { prepare?: boolean } = {}): Promise<T[]> {
+  async query<T = Record<string, unknown>>(text: string, params: unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
     const client = await this.connections.acquire();
     try {
       return await sqlOn(client).query<T>(text, params, options);
@@ -213,13 +237,12 @@ export class Database {
     const client = await this.connections.acquire();
     try {
       const tx = transactionOn(client, lockKeys);
-      const unlock = () => (tx.sessionLocked ? '; select pg_advisory_unlock_all()' : '');
       try {
         const result = await work(tx);
-        if (tx.begun) await client.query(`commit${unlock()}`);
+        await tx.commit();
         return result;
       } catch (error) {
-        if (tx.begun) await client.query(`rollback${unlock()}`).catch(() => undefined);
+        await tx.rollback().catch(() => undefined);
         throw error;
       }
     } finally {
