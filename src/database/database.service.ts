@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Client, QueryConfig } from 'pg';
 import { assertRawConnections, RawConnections, rawConnections } from './raw-connection';
+import { executeLiteral, inlined, quoteLiteral } from './sql-literals';
 
 /** A timestamp column as ISO-8601 UTC text, exactly as Date#toISOString writes it. */
 export const iso = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -58,40 +59,6 @@ const sqlOn = (client: Client): Sql => ({
   },
 });
 
-/** A parameter written into SQL text with the driver's own escaping, or undefined when it cannot be. */
-function literal(client: Client, value: unknown): string | undefined {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value === 'string') return client.escapeLiteral(value);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "'{}'";
-    const items = value.map((item) => (typeof item === 'string' || typeof item === 'number' ? literal(client, item) : undefined));
-    return items.every((item) => item !== undefined) ? `array[${items.join(', ')}]` : undefined;
-  }
-  return undefined;
-}
-
-/** `text` with its `?` parameters written in as literals; undefined when one cannot be. */
-function inlined(client: Client, text: string, params: unknown[]): string | undefined {
-  const literals = params.map((value) => literal(client, value));
-  if (literals.some((l) => l === undefined)) return undefined;
-  let n = 0;
-  return text.replace(/\?/g, () => literals[n++]!);
-}
-
-/**
- * A parameter of EXECUTE as an untyped literal, which PostgreSQL converts to the prepared
- * statement's parameter type (an `array[…]` would be text[], which converts to no uuid[]).
- */
-function executeLiteral(client: Client, value: unknown): string | undefined {
-  if (!Array.isArray(value)) return literal(client, value);
-  const items = value.map((item) =>
-    item === null ? 'NULL' : typeof item === 'string' || typeof item === 'number' ? `"${String(item).replace(/[\\"]/g, (c) => `\\${c}`)}"` : undefined,
-  );
-  return items.every((item) => item !== undefined) ? client.escapeLiteral(`{${items.join(',')}}`) : undefined;
-}
-
 /**
  * A prepared statement this connection has run, as `EXECUTE name(literals)`: it can travel in the
  * simple protocol with BEGIN and still skip parsing and planning. Undefined when the statement is
@@ -100,7 +67,7 @@ function executeLiteral(client: Client, value: unknown): string | undefined {
 function executed(client: Client, text: string, params: unknown[]): string | undefined {
   const { name } = statement(text, true);
   if (!name || !preparedOn.get(client)?.has(name)) return undefined;
-  const literals = params.map((value) => executeLiteral(client, value));
+  const literals = params.map(executeLiteral);
   if (literals.some((l) => l === undefined)) return undefined;
   return literals.length ? `execute ${name}(${literals.join(', ')})` : `execute ${name}`;
 }
@@ -130,8 +97,8 @@ const BEGIN_PREPARED = `${BEGIN}; set local ${GENERIC_PLANS}`;
 type Results<T> = { rows: T[] }[];
 
 /** Advisory-lock keys for ids, in one sorted order (two sessions never wait for each other in a cycle). */
-const lockKeysSql = (client: Client, ids: string[]) =>
-  `(select unnest(array[${[...new Set(ids)].map((id) => client.escapeLiteral(id)).join(', ')}]::text[]) as k order by 1) keys`;
+const lockKeysSql = (ids: string[]) =>
+  `(select unnest(array[${[...new Set(ids)].map(quoteLiteral).join(', ')}]::text[]) as k order by 1) keys`;
 
 /**
  * A transaction whose first statement travels with its BEGIN in one round trip (the simple query
@@ -150,10 +117,10 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { commit(): Pro
   let begun = false;
   let sessionLocked = false;
   let committed = false;
-  const tryLocks = lockIds.length ? `select bool_and(pg_try_advisory_xact_lock(hashtextextended(k, 0))) as locked from ${lockKeysSql(client, lockIds)}` : '';
+  const tryLocks = lockIds.length ? `select bool_and(pg_try_advisory_xact_lock(hashtextextended(k, 0))) as locked from ${lockKeysSql(lockIds)}` : '';
   const waitForLocks = async () => {
     await client.query('rollback');
-    await client.query(`select pg_advisory_lock(hashtextextended(k, 0)) from ${lockKeysSql(client, lockIds)}`);
+    await client.query(`select pg_advisory_lock(hashtextextended(k, 0)) from ${lockKeysSql(lockIds)}`);
     sessionLocked = true;
   };
   const end = (verb: 'commit' | 'rollback') => `${verb}${sessionLocked ? '; select pg_advisory_unlock_all()' : ''}`;
@@ -162,7 +129,7 @@ function transactionOn(client: Client, lockIds: string[]): Sql & { commit(): Pro
     const begin = options.prepare ? BEGIN_PREPARED : BEGIN;
     // A statement to prepare runs prepared: inline once this connection has prepared it (EXECUTE),
     // and on its own round trip the first time, which prepares it.
-    const inline = options.prepare ? executed(client, text, params) : inlined(client, text, params);
+    const inline = options.prepare ? executed(client, text, params) : inlined(text, params);
     if (inline === undefined) {
       if (tryLocks) {
         const attempt = ((await client.query(`${begin}; ${tryLocks}`)) as unknown as Results<{ locked: boolean }>).at(-1)!;
