@@ -22,6 +22,23 @@ describe("an organization's today (todayIn)", () => {
     'UTC at %s is todayUtc',
     (instant) => expect(todayIn('UTC', new Date(instant))).toBe(todayUtc(new Date(instant))),
   );
+  it('the same answers when asked again within the same minute, across midnight and DST changes, in zones with odd offsets (remembered per minute)', () => {
+    const zones = ['UTC', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'Africa/Monrovia'];
+    const formats = new Map(zones.map((zone) => [zone, new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' })]));
+    const fresh = (zone: string, at: number) => formats.get(zone)!.format(new Date(at)).padStart(10, '0');
+    // Around each local midnight of 2026-03-08 … 2026-03-10 and 1971 (Monrovia at −0:44:30), every 3 minutes with three more asks within the next minute.
+    for (const zone of zones) {
+      for (const start of [Date.parse('2026-03-07T00:00:00Z'), Date.parse('1971-06-01T00:00:00Z')]) {
+        for (let base = start; base < start + 3 * 86_400_000; base += 181_007) {
+          for (const at of [base, base + 5_000, base + 31_000, base + 59_000]) expect(todayIn(zone, new Date(at))).toBe(fresh(zone, at));
+        }
+      }
+    }
+    // Monrovia's midnight in 1971 fell at 00:44:30 UTC: within one UTC minute, two local dates.
+    expect(todayIn('Africa/Monrovia', new Date('1971-06-02T00:44:20Z'))).toBe('1971-06-01');
+    expect(todayIn('Africa/Monrovia', new Date('1971-06-02T00:44:40Z'))).toBe('1971-06-02');
+  });
+
   it('a zone Intl does not know throws RangeError', () => expect(() => todayIn('Mars/Olympus')).toThrow(RangeError));
   it.each(['UTC', 'America/New_York', 'Pacific/Auckland'])('%s is a zone Intl knows', (z) => expect(isIntlTimeZone(z)).toBe(true));
   it.each(['Mars/Olympus', 'UTC+5', '', 'America/New York'])('%j is not', (z) => expect(isIntlTimeZone(z)).toBe(false));

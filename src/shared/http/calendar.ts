@@ -7,18 +7,33 @@ export function todayUtc(now: Date = new Date()): string {
 const localDateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /**
+ * Every zone's UTC offset has been a whole number of minutes since 1972 (Liberia's −0:44:30 was the
+ * last that was not), so from then on a local date changes only at a UTC minute boundary.
+ */
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.parse('1973-01-01T00:00:00Z');
+
+/** Per time zone, the last answer and its UTC minute: every request asks, and formatting costs microseconds. */
+const lastToday = new Map<string, { minute: number; date: string }>();
+
+/**
  * Today's calendar date in an IANA time zone, YYYY-MM-DD (SPEC §10: an organization's "today" is
  * its local date). `en-CA` writes dates as YYYY-MM-DD. Throws RangeError for a zone Intl does not
  * know (an organization's time zone was checked against Intl and PostgreSQL when set).
  */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
+  const instant = now.getTime();
+  const minute = Math.floor(instant / 60_000);
+  const last = lastToday.get(timeZone);
+  if (last && last.minute === minute && instant >= WHOLE_MINUTE_OFFSETS_SINCE) return last.date;
   let format = localDateFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     localDateFormats.set(timeZone, format);
   }
   // `numeric` writes years before 1000 unpadded (`1-01-01`); month and day are always 2 digits.
-  return format.format(now).padStart(10, '0');
+  const date = format.format(now).padStart(10, '0');
+  lastToday.set(timeZone, { minute, date });
+  return date;
 }
 
 /** Whether Intl knows the time zone (an IANA name such as `America/New_York`, or `UTC`). */
