@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run bench -- [--duration S] [--cases hot16,hot64,spread16] [--target URL]
 // Closed-loop capacity of successful reservations/s, next to pgbench running the
-// equivalent SERIALIZABLE transaction on the same PostgreSQL server.
+// equivalent SERIALIZABLE transaction on the same PostgreSQL server. Each case alternates the two
+// in rounds and reports the median of the rounds' ratios: a machine whose speed drifts during a
+// case (these are shared) then moves both sides of a round alike.
 import os from 'node:os';
 import crypto from 'node:crypto';
 import { parseCli } from './lib/cli-args.mjs';
@@ -21,7 +23,8 @@ import { buildBenchBlocks, benchTable } from './lib/bench-report.mjs';
 
 const opts = parseCli(
   {
-    duration: { type: 'number', default: 15, help: 'measured seconds per case, for the service and for pgbench each' },
+    duration: { type: 'number', default: 15, help: 'measured seconds per case, for the service and for pgbench each (split over the rounds)' },
+    rounds: { type: 'number', default: 3, help: 'rounds per case, each measuring the service then pgbench for duration/rounds seconds; the ratio is the median of the rounds’ ratios' },
     warmup: { type: 'number', default: 2, help: 'warm-up seconds before each measurement (service and pgbench)' },
     cases: { type: 'string', default: 'hot16,hot64,spread16,capped16,patient16', help: 'comma-separated: hot16, hot64, spread16, capped16, patient16' },
     target: { type: 'string', help: 'running service (needs ADMIN_EMAIL/ADMIN_PASSWORD; pgbench needs DATABASE_URL of its database)' },
@@ -59,8 +62,11 @@ async function caseAuthorizations(api, adminToken, org, c, spreadAuths, tag) {
   return createAuthorizations(api, adminToken, [{ org, totalUnits: BENCH_TOTAL_UNITS, pool: 'hot', caps: c.caps }], `${tag}-${c.name}`);
 }
 
-/** Service side of one case: closed loop of reserve(1 unit), by id or (byPatient) by patient. */
-async function benchService(api, adminToken, org, c, spreadAuths, tag) {
+/**
+ * One case: the service's closed loop of reserve(1 unit), by id or (byPatient) by patient, and
+ * pgbench, alternating for `rounds` rounds; then the integrity check over every 201 of the case.
+ */
+async function benchCase(api, adminToken, org, c, spreadAuths, tag, pg) {
   const tokens = new TokenPool(api);
   log(`[${c.name}] creating ${c.clients} practitioners…`);
   await createPractitioners(api, adminToken, tokens, org.id, c.clients, c.name, tag);
@@ -69,29 +75,40 @@ async function benchService(api, adminToken, org, c, spreadAuths, tag) {
   const patients = [...new Set(auths.map((a) => a.patientId))];
   const created = new Map(auths.map((a) => [a.id, 0])); // all 201s incl. warm-up, for the integrity check
   let unknownOutcomes = 0;
-  let before = '';
-  const run = await runClosedLoop({
-    label: `${c.name} service`,
-    clients: c.clients,
-    warmupSec: opts.warmup,
-    durationSec: opts.duration,
-    onWindowStart: async () => (before = await scrape(api)),
-    op: async (i) => {
-      const token = tokens.tokenFor(`${c.name}-${i}`);
-      if (c.byPatient) {
-        const res = await api.reserveForPatient(token, patients[Math.floor(Math.random() * patients.length)], '97153', 1);
-        if (res.status === 201) created.set(res.body.authorization.id, created.get(res.body.authorization.id) + 1);
-        if (!res.status) unknownOutcomes++;
-        return res;
-      }
-      const auth = auths.length === 1 ? auths[0] : auths[Math.floor(Math.random() * auths.length)];
-      const res = await api.reserve(token, auth.id, 1);
-      if (res.status === 201) created.set(auth.id, created.get(auth.id) + 1);
+  const op = async (i) => {
+    const token = tokens.tokenFor(`${c.name}-${i}`);
+    if (c.byPatient) {
+      const res = await api.reserveForPatient(token, patients[Math.floor(Math.random() * patients.length)], '97153', 1);
+      if (res.status === 201) created.set(res.body.authorization.id, created.get(res.body.authorization.id) + 1);
       if (!res.status) unknownOutcomes++;
       return res;
-    },
-  });
-  const metrics = unitMetricsDelta(before, await scrape(api));
+    }
+    const auth = auths.length === 1 ? auths[0] : auths[Math.floor(Math.random() * auths.length)];
+    const res = await api.reserve(token, auth.id, 1);
+    if (res.status === 201) created.set(auth.id, created.get(auth.id) + 1);
+    if (!res.status) unknownOutcomes++;
+    return res;
+  };
+  const seconds = Math.max(1, Math.round(opts.duration / opts.rounds));
+  if (pg) await pgbenchWarmup(pg, c);
+  const rounds = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    let before = '';
+    const run = await runClosedLoop({
+      label: `${c.name} service, round ${round}/${opts.rounds}`,
+      clients: c.clients,
+      warmupSec: round === 1 ? opts.warmup : 0,
+      durationSec: seconds,
+      onWindowStart: async () => (before = await scrape(api)),
+      op,
+    });
+    const metrics = unitMetricsDelta(before, await scrape(api));
+    const exhausted503 = Object.entries(run.outcomes).filter(([k]) => k.startsWith('503')).reduce((s, [, n]) => s + n, 0);
+    const pgbench = pg ? await benchPgbench(pg, c, seconds, round) : null;
+    const ratio = pgbench?.tps ? run.okPerSec / pgbench.tps : null;
+    rounds.push({ service: { ...run, metrics, exhausted503 }, pgbench, ratio });
+    log(`[${c.name}] round ${round}: service ${run.okPerSec} ok/s, pgbench ${pgbench ? pgbench.tps.toFixed(1) : '—'} tps, ratio ${ratio?.toFixed(2) ?? '—'}`);
+  }
   tokens.stopAutoRefresh();
   // Integrity: every authorization's scheduledUnits equals the 201s it gave (1 unit each).
   let mismatches = 0;
@@ -102,22 +119,42 @@ async function benchService(api, adminToken, org, c, spreadAuths, tag) {
     if (got.usedUnits + got.scheduledUnits > got.totalUnits) overbooked++;
     if (got.scheduledUnits !== created.get(a.id)) mismatches++;
   });
-  const exhausted503 = Object.entries(run.outcomes).filter(([k]) => k.startsWith('503')).reduce((s, [, n]) => s + n, 0);
-  return { ...run, metrics, exhausted503, integrity: { checked: auths.length, overbooked, mismatches, unknownOutcomes } };
+  // The case's figures are those of its median round; every round's ratio is kept.
+  const ordered = [...rounds].sort((x, y) => (x.ratio ?? 0) - (y.ratio ?? 0));
+  const median = ordered[Math.floor((ordered.length - 1) / 2)];
+  const integrity = { checked: auths.length, overbooked, mismatches, unknownOutcomes };
+  return {
+    service: {
+      ...median.service,
+      // Exhausted retries of any round count against the case.
+      exhausted503: rounds.reduce((n, r) => n + r.service.exhausted503, 0),
+      metrics: { ...median.service.metrics, failures: rounds.reduce((n, r) => n + (r.service.metrics.failures ?? 0), 0) },
+      integrity,
+    },
+    pgbench: median.pgbench,
+    ratio: median.ratio,
+    rounds: rounds.map((r) => ({ okPerSec: r.service.okPerSec, tps: r.pgbench?.tps ?? null, ratio: r.ratio })),
+  };
 }
 
-async function benchPgbench(bin, databaseUrl, c) {
-  const idExpr = c.spread ? `random(1, ${SPREAD_AUTHORIZATIONS})` : '1';
-  const common = { bin, databaseUrl, clients: c.clients, threads: opts['pgbench-threads'], maxTries: opts['max-tries'], protocol: opts['pgbench-protocol'], idExpr };
-  await pgbench.resetSchema(databaseUrl);
+const pgbenchOptions = ({ bin, databaseUrl }, c) => ({
+  bin, databaseUrl, clients: c.clients, threads: opts['pgbench-threads'], maxTries: opts['max-tries'], protocol: opts['pgbench-protocol'],
+  idExpr: c.spread ? `random(1, ${SPREAD_AUTHORIZATIONS})` : '1',
+});
+
+async function pgbenchWarmup(pg, c) {
+  await pgbench.resetSchema(pg.databaseUrl);
   log(`[${c.name} pgbench] warm-up ${opts.warmup}s…`);
-  await pgbench.runPgbench({ ...common, durationSec: Math.max(1, Math.round(opts.warmup)) });
-  await pgbench.resetSchema(databaseUrl);
-  log(`[${c.name} pgbench] measuring ${opts.duration}s…`);
+  await pgbench.runPgbench({ ...pgbenchOptions(pg, c), durationSec: Math.max(1, Math.round(opts.warmup)) });
+}
+
+async function benchPgbench(pg, c, seconds, round) {
+  await pgbench.resetSchema(pg.databaseUrl);
+  log(`[${c.name} pgbench] round ${round}: measuring ${seconds}s…`);
   const stopMachineCpu = startMachineCpu();
-  const r = await pgbench.runPgbench({ ...common, durationSec: Math.round(opts.duration) });
+  const r = await pgbench.runPgbench({ ...pgbenchOptions(pg, c), durationSec: seconds });
   const machineCpu = stopMachineCpu();
-  const totals = await pgbench.schemaTotals(databaseUrl);
+  const totals = await pgbench.schemaTotals(pg.databaseUrl);
   return { ...r, machineCpu, reconciles: totals.ledgerRows === r.processed && totals.scheduled === r.processed, totals };
 }
 
@@ -125,7 +162,8 @@ runMain(async () => {
   const cases = opts.cases.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of cases) if (!BENCH_CASES[name]) throw new Error(`unknown case ${name} (${Object.keys(BENCH_CASES).join(', ')})`);
   const dir = await createReportDir('bench');
-  const perCase = opts.duration * 2 + opts.warmup * 2 + 30;
+  if (!(opts.rounds >= 1)) throw new Error('--rounds must be at least 1');
+  const perCase = opts.duration * 2 + opts.warmup * 2 + 30 + opts.rounds * 5;
   const stack = await prepareStack({ target: opts.target, runSeconds: perCase * cases.length, logDir: dir });
   log(`target: ${stack.describe}`);
 
@@ -150,11 +188,9 @@ runMain(async () => {
   const results = [];
   for (const name of cases) {
     const c = BENCH_CASES[name];
-    const service = await benchService(api, adminToken, org, c, spreadAuths, tag);
-    const pg = pgbenchSkipped ? null : await benchPgbench(bin, stack.databaseUrl, c);
-    const ratio = pg?.tps ? service.okPerSec / pg.tps : null;
-    results.push({ case: c, service, pgbench: pg, ratio });
-    log(`[${c.name}] service ${service.okPerSec} ok/s, pgbench ${pg ? pg.tps.toFixed(1) : '—'} tps, ratio ${ratio?.toFixed(2) ?? '—'}`);
+    const measured = await benchCase(api, adminToken, org, c, spreadAuths, tag, pgbenchSkipped ? null : { bin, databaseUrl: stack.databaseUrl });
+    results.push({ case: c, ...measured });
+    log(`[${c.name}] median of ${opts.rounds} rounds: service ${measured.service.okPerSec} ok/s, pgbench ${measured.pgbench ? measured.pgbench.tps.toFixed(1) : '—'} tps, ratio ${measured.ratio?.toFixed(2) ?? '—'} (rounds: ${measured.rounds.map((r) => r.ratio?.toFixed(2) ?? '—').join(', ')})`);
   }
   if (!pgbenchSkipped) await pgbench.dropSchema(stack.databaseUrl);
   api.http.close();

@@ -36,7 +36,7 @@ function rows(report) {
       m.present ? `${m.retries} (${pct(m.retryRate)})` : '?',
       r.pgbench ? f1(r.pgbench.tps) : '—',
       r.pgbench ? `${r.pgbench.retries} / ${r.pgbench.failed}` : '—',
-      r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+      r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×${r.rounds?.length > 1 ? ` (${r.rounds.map((x) => x.ratio?.toFixed(2) ?? '—').join(', ')})` : ''}`,
       `≥ ${r.case.minRatio.toFixed(2)}×, 0 exhausted`,
       e.met ? 'MET' : 'MISSED',
     ];
@@ -56,7 +56,7 @@ export function buildBenchBlocks(report) {
   const blocks = [
     { h: 'Unit Ledger capacity bench', level: 1 },
     { p: `Generated ${report.generatedAt}. Target: ${env.stack}. Machine: ${env.cpus} × ${env.cpuModel}, Node ${env.node}; the load generator, the service, PostgreSQL and pgbench share it; load average (1/5/15 min) at the end: ${env.loadAverageAtEnd?.join(' / ') ?? '?'}.` },
-    { p: `Service: closed loop, each client a separate PRACTITIONER, reserving 1 unit per request (authorizations of ${'1,000,000'} units so they never run out); ${report.options.warmup} s warm-up then ${report.options.duration} s measured; “ok/s” counts 201 responses. pgbench: \`${report.results.find((r) => r.pgbench)?.pgbench.command ?? 'skipped'}\`, the same transaction in SQL (SELECT counters; UPDATE … WHERE used + scheduled + 1 ≤ total; INSERT ledger row) under SERIALIZABLE, retried by pgbench itself, in schema \`pgbench_ul\` on the same server; “tps” counts committed transactions.` },
+    { p: `Service: closed loop, each client a separate PRACTITIONER, reserving 1 unit per request (authorizations of ${'1,000,000'} units so they never run out); ${report.options.warmup} s warm-up, then ${report.options.rounds ?? 1} round(s) of ${Math.max(1, Math.round(report.options.duration / (report.options.rounds ?? 1)))} s for the service followed by the same for pgbench; the ratio is the median of the rounds’ ratios, the other figures are the median round’s; “ok/s” counts 201 responses. pgbench: \`${report.results.find((r) => r.pgbench)?.pgbench.command ?? 'skipped'}\`, the same transaction in SQL (SELECT counters; UPDATE … WHERE used + scheduled + 1 ≤ total; INSERT ledger row) under SERIALIZABLE, retried by pgbench itself, in schema \`pgbench_ul\` on the same server; “tps” counts committed transactions.` },
     ...(env.pgbenchSkipped ? [{ p: `**pgbench skipped**: ${env.pgbenchSkipped}.` }] : []),
     { table: { head: HEAD, rows: rows(report) } },
     { p: 'Targets (issue 3 §4): hot authorization ≥ 1.0 × pgbench at 16 and 64 clients, spread access ≥ 0.25 × pgbench at 16 clients, and zero exhausted retries (503 CONTENTION_RETRY_EXHAUSTED responses and unit_transaction_failures_total both 0). They are measurements to read, not a test that fails the build.' },
@@ -82,7 +82,8 @@ export function buildBenchBlocks(report) {
           ['pgbench: processed / failed / retried / retries', r.pgbench ? `${r.pgbench.processed} / ${r.pgbench.failed} / ${r.pgbench.retried} / ${r.pgbench.retries}` : '—'],
           ['pgbench: whole machine busy cores (average)', r.pgbench?.machineCpu?.busyCores == null ? '—' : `${r.pgbench.machineCpu.busyCores} of ${r.pgbench.machineCpu.cores}`],
           ['pgbench: ledger rows = counters = processed', r.pgbench ? (r.pgbench.reconciles ? 'yes' : `NO (${JSON.stringify(r.pgbench.totals)})`) : '—'],
-          ['ratio service / pgbench', r.ratio === null ? '—' : `${r.ratio.toFixed(3)}×`],
+          ['ratio service / pgbench (median round)', r.ratio === null ? '—' : `${r.ratio.toFixed(3)}×`],
+          ['rounds: service ok/s / pgbench tps = ratio', (r.rounds ?? []).map((x) => `${f1(x.okPerSec)} / ${x.tps === null ? '—' : f1(x.tps)} = ${x.ratio === null ? '—' : x.ratio.toFixed(2)}`).join('; ')],
         ],
       },
     });
