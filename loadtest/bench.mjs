@@ -161,8 +161,8 @@ async function benchPgbench(pg, c, seconds, round) {
 runMain(async () => {
   const cases = opts.cases.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of cases) if (!BENCH_CASES[name]) throw new Error(`unknown case ${name} (${Object.keys(BENCH_CASES).join(', ')})`);
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error('--rounds must be a whole number, at least 1');
   const dir = await createReportDir('bench');
-  if (!(opts.rounds >= 1)) throw new Error('--rounds must be at least 1');
   const perCase = opts.duration * 2 + opts.warmup * 2 + 30 + opts.rounds * 5;
   const stack = await prepareStack({ target: opts.target, runSeconds: perCase * cases.length, logDir: dir });
   log(`target: ${stack.describe}`);

@@ -6,7 +6,7 @@
 // these statements; at 200,000 the forms without an order and a limit read every event (this test
 // then fails with them).
 import { Client } from 'pg';
-import { Database, Sql } from '../src/database/database.service';
+import { Database, Sql, statement } from '../src/database/database.service';
 import { webhookDeliveryRepository } from '../src/webhooks/webhook-delivery.repository';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -16,8 +16,7 @@ const AFTER_CURSOR = 3;
 /** `sql` on one client, so that the statistics of its open transaction are the statements' own. */
 const sqlOn = (client: Client): Sql => ({
   async query<T>(text: string, params: unknown[] = []) {
-    let n = 0;
-    return (await client.query({ text: text.replace(/\?/g, () => `$${++n}`), values: params })).rows as T[];
+    return (await client.query({ ...statement(text, false), values: params })).rows as T[];
   },
 });
 

@@ -13,7 +13,8 @@ export interface QueryOptions {
   prepare?: boolean;
   /**
    * The transaction's last statement: prepared and run as EXECUTE, it travels with COMMIT in one
-   * round trip. Nothing may be queried after it. Ignored outside Database.serializable.
+   * round trip. Nothing may be queried after it. Ignored outside Database.serializable, and for a
+   * transaction's first statement (which travels with BEGIN).
    */
   last?: boolean;
 }

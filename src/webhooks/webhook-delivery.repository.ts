@@ -22,7 +22,7 @@ const nextEvents = (settled: boolean) => `select e.organization_id, e.type, e.oc
   order by e.xid, e.seq limit ?`;
 
 /** outbox_pending_events counts this many events after the cursor at most. */
-export const PENDING_COUNT_LIMIT = 10_000;
+const PENDING_COUNT_LIMIT = 10_000;
 
 /** A claimed attempt: the delivery, its endpoint and its event. */
 export interface ClaimedDelivery {

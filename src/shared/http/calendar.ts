@@ -3,17 +3,17 @@ export function todayUtc(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
 
-/** One formatter per time zone: constructing an Intl.DateTimeFormat costs far more than using one. */
-const localDateFormats = new Map<string, Intl.DateTimeFormat>();
-
 /**
  * Every zone's UTC offset has been a whole number of minutes since 1972 (Liberia's −0:44:30 was the
  * last that was not), so from then on a local date changes only at a UTC minute boundary.
  */
 const WHOLE_MINUTE_OFFSETS_SINCE = Date.parse('1973-01-01T00:00:00Z');
 
-/** Per time zone, the last answer and its UTC minute: every request asks, and formatting costs microseconds. */
-const lastToday = new Map<string, { minute: number; date: string }>();
+/**
+ * Per time zone, its formatter (constructing an Intl.DateTimeFormat costs far more than using one)
+ * and its last answer with that answer's UTC minute (every request asks; formatting costs microseconds).
+ */
+const zones = new Map<string, { format: Intl.DateTimeFormat; minute: number; date: string }>();
 
 /**
  * Today's calendar date in an IANA time zone, YYYY-MM-DD (SPEC §10: an organization's "today" is
@@ -23,17 +23,16 @@ const lastToday = new Map<string, { minute: number; date: string }>();
 export function todayIn(timeZone: string, now: Date = new Date()): string {
   const instant = now.getTime();
   const minute = Math.floor(instant / 60_000);
-  const last = lastToday.get(timeZone);
-  if (last && last.minute === minute && instant >= WHOLE_MINUTE_OFFSETS_SINCE) return last.date;
-  let format = localDateFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    localDateFormats.set(timeZone, format);
+  let zone = zones.get(timeZone);
+  if (zone && zone.minute === minute && instant >= WHOLE_MINUTE_OFFSETS_SINCE) return zone.date;
+  if (!zone) {
+    zone = { format: new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }), minute: Number.NaN, date: '' };
+    zones.set(timeZone, zone);
   }
   // `numeric` writes years before 1000 unpadded (`1-01-01`); month and day are always 2 digits.
-  const date = format.format(now).padStart(10, '0');
-  lastToday.set(timeZone, { minute, date });
-  return date;
+  zone.date = zone.format.format(now).padStart(10, '0');
+  zone.minute = minute;
+  return zone.date;
 }
 
 /** Whether Intl knows the time zone (an IANA name such as `America/New_York`, or `UTC`). */
