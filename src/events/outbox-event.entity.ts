@@ -32,6 +32,7 @@ export class OutboxEvent {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   occurredAt!: Date;
 
-  @Property({ type: 'json' })
+  /** json, not jsonb: written on every unit operation, never queried inside (migration 20261207000000). */
+  @Property({ type: 'json', columnType: 'json' })
   data!: unknown;
 }
