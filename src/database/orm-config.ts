@@ -13,7 +13,6 @@ import { Migration20261206200000_events } from './migrations/Migration2026120620
 import { Migration20261206300000_webhooks } from './migrations/Migration20261206300000_webhooks';
 import { Migration20261206400000_authorization_deadlines } from './migrations/Migration20261206400000_authorization_deadlines';
 import { Migration20261206500000_webhook_deliveries } from './migrations/Migration20261206500000_webhook_deliveries';
-import { Migration20261207000000_events_data_json } from './migrations/Migration20261207000000_events_data_json';
 
 // Calendar dates stay 'YYYY-MM-DD' strings (a JS Date would shift them by the time zone);
 // ledger ids are bigint identities, far below 2^53.
@@ -33,7 +32,6 @@ export const MIGRATIONS = [
   { name: 'Migration20261206300000_webhooks', class: Migration20261206300000_webhooks },
   { name: 'Migration20261206400000_authorization_deadlines', class: Migration20261206400000_authorization_deadlines },
   { name: 'Migration20261206500000_webhook_deliveries', class: Migration20261206500000_webhook_deliveries },
-  { name: 'Migration20261207000000_events_data_json', class: Migration20261207000000_events_data_json },
 ];
 
 /**

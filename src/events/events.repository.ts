@@ -56,7 +56,7 @@ export interface NewEvent {
   id?: string;
   type: EventType;
   organizationId: string;
-  /** The object as the API returns it after the change (stored as json, exactly as written). */
+  /** The object as the API returns it after the change (stored as jsonb). */
   data: unknown;
   /** ISO-8601 instant. */
   occurredAt?: string;
@@ -86,7 +86,7 @@ export interface EventRow {
 const UNNEST = 'unnest(?::uuid[], ?::text[], ?::uuid[], ?::timestamptz[], ?::text[]) with ordinality';
 /** In array order: seq follows the order of the rows (ordered by ordinality), xid defaults to the transaction's. */
 const INSERT = `insert into events (id, type, organization_id, occurred_at, data)
-  select i, t, o, coalesce(at, now()), d::json from ${UNNEST} as e (i, t, o, at, d, n) order by n`;
+  select i, t, o, coalesce(at, now()), d::jsonb from ${UNNEST} as e (i, t, o, at, d, n) order by n`;
 
 function columns(events: NewEvent[]): unknown[] {
   return [

@@ -32,7 +32,6 @@ export class OutboxEvent {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   occurredAt!: Date;
 
-  /** json, not jsonb: written on every unit operation, never queried inside (migration 20261207000000). */
-  @Property({ type: 'json', columnType: 'json' })
+  @Property({ type: 'json' })
   data!: unknown;
 }
