@@ -37,6 +37,8 @@ const opts = parseCli(
 );
 
 const log = (m) => console.error(m);
+/** Seconds each side (service, pgbench) of one round is measured (--rounds is checked before any round runs). */
+const roundSeconds = Math.max(1, Math.round(opts.duration / opts.rounds));
 
 async function createPractitioners(api, adminToken, tokens, orgId, count, prefix, tag) {
   await mapLimit(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
@@ -89,7 +91,6 @@ async function benchCase(api, adminToken, org, c, spreadAuths, tag, pg) {
     if (!res.status) unknownOutcomes++;
     return res;
   };
-  const seconds = Math.max(1, Math.round(opts.duration / opts.rounds));
   if (pg) await pgbenchWarmup(pg, c);
   const rounds = [];
   for (let round = 1; round <= opts.rounds; round++) {
@@ -98,13 +99,13 @@ async function benchCase(api, adminToken, org, c, spreadAuths, tag, pg) {
       label: `${c.name} service, round ${round}/${opts.rounds}`,
       clients: c.clients,
       warmupSec: round === 1 ? opts.warmup : 0,
-      durationSec: seconds,
+      durationSec: roundSeconds,
       onWindowStart: async () => (before = await scrape(api)),
       op,
     });
     const metrics = unitMetricsDelta(before, await scrape(api));
     const exhausted503 = Object.entries(run.outcomes).filter(([k]) => k.startsWith('503')).reduce((s, [, n]) => s + n, 0);
-    const pgbench = pg ? await benchPgbench(pg, c, seconds, round) : null;
+    const pgbench = pg ? await benchPgbench(pg, c, roundSeconds, round) : null;
     const ratio = pgbench?.tps ? run.okPerSec / pgbench.tps : null;
     rounds.push({ service: { ...run, metrics, exhausted503 }, pgbench, ratio });
     log(`[${c.name}] round ${round}: service ${run.okPerSec} ok/s, pgbench ${pgbench ? pgbench.tps.toFixed(1) : '—'} tps, ratio ${ratio?.toFixed(2) ?? '—'}`);
@@ -199,7 +200,7 @@ runMain(async () => {
     tool: 'unit-ledger bench',
     generatedAt: new Date().toISOString(),
     environment: { node: process.version, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', stack: stack.describe, pgbench: bin, pgbenchSkipped },
-    options: opts,
+    options: { ...opts, roundSeconds },
     results,
   };
   const files = await writeReport(dir, 'Unit Ledger capacity bench', buildBenchBlocks(report), report);
