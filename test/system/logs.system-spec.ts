@@ -1,7 +1,7 @@
 import { httpClient } from '../helpers/http';
 import { ROOT_EMAIL, ROOT_PASSWORD } from '../helpers/test-app';
 import { createAuthorization, createOrg, PASSWORD } from '../helpers/world';
-import { startService, systemDatabase } from './service-process';
+import { lineMatching, startService, systemDatabase } from './service-process';
 
 describe('structured logs', () => {
   it('one JSON line per request with request id, route template, status, duration, user and organization; never secrets or bodies', async () => {
@@ -22,13 +22,12 @@ describe('structured logs', () => {
       expect(reserve.status).toBe(201);
       const generatedId = reserve.headers.get('x-request-id');
       expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
-      await request('GET', '/health/live'); // flushes: the lines above were written before this one
+      const entryOf = async (requestId: string) => JSON.parse(await lineMatching(service, (l) => l.startsWith('{') && JSON.parse(l).requestId === requestId));
 
-      const entries = service.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-      const loginLine = entries.find((e) => e.requestId === 'login-req-1');
+      const loginLine = await entryOf('login-req-1');
       expect(loginLine).toMatchObject({ msg: 'request', method: 'POST', route: '/api/v1/auth/login', status: 200, userId: null, organizationId: null });
       expect(typeof loginLine.durationMs).toBe('number');
-      const reserveLine = entries.find((e) => e.requestId === generatedId);
+      const reserveLine = await entryOf(generatedId!);
       expect(reserveLine).toMatchObject({
         msg: 'request',
         method: 'POST',

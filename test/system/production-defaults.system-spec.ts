@@ -1,19 +1,12 @@
-import { once } from 'node:events';
 import { freePort } from '../../src/shared/free-port';
-import { runUntilExit, ServiceProcess, startService, systemDatabase } from './service-process';
+import { lineMatching, runUntilExit, ServiceProcess, startService, systemDatabase } from './service-process';
 
 const METRICS_MESSAGE = 'METRICS_TOKEN is required when NODE_ENV=production (or set METRICS_PUBLIC=true to let anyone read /metrics)';
 
-/** The start-up log line, from the service's JSON log lines; waits for the output that brings it. */
+/** The start-up log line's message, from the service's JSON log lines; waits for the output that brings it. */
 async function listeningLine(service: ServiceProcess): Promise<string> {
-  for (;;) {
-    const line = service.lines
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l).msg as string)
-      .find((msg) => msg.startsWith('Unit Ledger listening on'));
-    if (line !== undefined) return line;
-    await once(service.child.stdout!, 'data');
-  }
+  const messageOf = (line: string) => (line.startsWith('{') ? (JSON.parse(line).msg as string) : '');
+  return messageOf(await lineMatching(service, (line) => messageOf(line).startsWith('Unit Ledger listening on')));
 }
 const portOf = (service: ServiceProcess) => new URL(service.base).port;
 
