@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '../helpers/lock-gates';
 import { createTestDatabase, ROOT_EMAIL, ROOT_PASSWORD } from '../helpers/test-app';
 import { MAIN, runUntilExit as runServiceUntilExit, startService as startServiceProcess } from '../support/processes.cjs';
 
@@ -54,28 +55,9 @@ export async function startService(env: Record<string, string>): Promise<Service
  * The first stdout line that satisfies `match`, written already or still to come: what the service
  * logs reaches this process through a pipe, independently of its HTTP answers.
  */
-export function lineMatching(service: ServiceProcess, match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
-  const written = service.lines.find(match);
-  if (written !== undefined) return Promise.resolve(written);
-  const stdout = service.child.stdout!;
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      stdout.off('data', onData);
-    };
-    // Registered after the line collector of processes.cjs, so `lines` already holds this chunk.
-    const onData = () => {
-      const line = service.lines.find(match);
-      if (line === undefined) return;
-      done();
-      resolve(line);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no stdout line matched within ${timeoutMs} ms`));
-    }, timeoutMs);
-    stdout.on('data', onData);
-  });
+export async function lineMatching(service: ServiceProcess, match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  await waitUntil('a matching stdout line', () => service.lines.some(match), timeoutMs);
+  return service.lines.find(match)!;
 }
 
 /** A fresh database for a group of instances. */
